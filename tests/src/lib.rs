@@ -1,0 +1,1 @@
+//! Container-based integration tests live in `tests/it/`.
