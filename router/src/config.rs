@@ -1,0 +1,216 @@
+//! Typed configuration, read once at startup.
+//!
+//! Precedence: an environment variable when it is set, otherwise the default in the table below.
+//! There is no config file. A variable that is set but unparsable stops startup with a message
+//! naming it and its value, rather than being silently replaced by the default.
+//!
+//! | Variable                     | Default   | Meaning                                              |
+//! |------------------------------|-----------|------------------------------------------------------|
+//! | `ROUTER_UPSTREAM_EVEN`       | required  | base URL serving even UTC minutes                    |
+//! | `ROUTER_UPSTREAM_ODD`        | required  | base URL serving odd UTC minutes                     |
+//! | `PORT`                       | `8080`    | port to listen on (all interfaces)                   |
+//! | `ROUTER_CONNECT_TIMEOUT_MS`  | `2000`    | TCP + TLS connect to an upstream                     |
+//! | `ROUTER_REQUEST_TIMEOUT_MS`  | `30000`   | request sent → upstream response headers             |
+//! | `ROUTER_HEALTH_INTERVAL_MS`  | `2000`    | time between active `/health` probes                 |
+//! | `ROUTER_HEALTH_TIMEOUT_MS`   | `1000`    | one probe's deadline                                 |
+//! | `ROUTER_HEALTH_PATH`         | `/health` | path probed on each upstream                         |
+//! | `ROUTER_SHUTDOWN_TIMEOUT_MS` | `10000`   | how long in-flight requests may drain on SIGTERM     |
+//! | `LOG_FORMAT`                 | `text`    | `json` for one JSON object per line (containers)     |
+
+use std::time::Duration;
+
+use crate::clock::Parity;
+use crate::telemetry::LogFormat;
+use crate::upstream::{Upstream, UpstreamUrlError};
+
+/// Everything the router needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP port to listen on: App Service and Kubernetes set `PORT`.
+    pub port: u16,
+    /// Serves requests that arrive in an even UTC minute.
+    pub even: Upstream,
+    /// Serves requests that arrive in an odd UTC minute.
+    pub odd: Upstream,
+    /// Bounds connection setup, so a dead upstream fails fast and the other one can take over.
+    pub connect_timeout: Duration,
+    /// Bounds the wait for response headers; the body then streams for as long as it needs.
+    pub request_timeout: Duration,
+    /// How often the background task probes each upstream.
+    pub health_interval: Duration,
+    /// Deadline of one probe: a hung upstream counts as down.
+    pub health_timeout: Duration,
+    /// Path probed on each upstream (vote-app's liveness endpoint by default).
+    pub health_path: String,
+    /// Upper bound on draining in-flight requests at shutdown, below Kubernetes' grace period.
+    pub shutdown_timeout: Duration,
+    /// Human-readable text on a terminal, JSON in containers.
+    pub log_format: LogFormat,
+}
+
+/// A configuration problem, naming the variable so the operator knows what to fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A variable without a default is not set.
+    #[error("{var} is not set: it must be the base URL of the {what}")]
+    Missing {
+        /// The variable's name.
+        var: &'static str,
+        /// What it configures, for the message.
+        what: &'static str,
+    },
+    /// A variable is set to something unusable.
+    #[error("{var}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// The value as found, so a typo is visible in the message.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads variables through `lookup`, so tests can pass a map instead of mutating the
+    /// process environment (which other tests running in parallel would see).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Lookup(&lookup);
+        Ok(Self {
+            port: env.parse("PORT", 8080, |raw| raw.parse().map_err(|_| "not a port number"))?,
+            even: env.upstream("ROUTER_UPSTREAM_EVEN", Parity::Even)?,
+            odd: env.upstream("ROUTER_UPSTREAM_ODD", Parity::Odd)?,
+            connect_timeout: env.millis("ROUTER_CONNECT_TIMEOUT_MS", 2_000)?,
+            request_timeout: env.millis("ROUTER_REQUEST_TIMEOUT_MS", 30_000)?,
+            health_interval: env.millis("ROUTER_HEALTH_INTERVAL_MS", 2_000)?,
+            health_timeout: env.millis("ROUTER_HEALTH_TIMEOUT_MS", 1_000)?,
+            health_path: env.parse("ROUTER_HEALTH_PATH", "/health".to_owned(), parse_path)?,
+            shutdown_timeout: env.millis("ROUTER_SHUTDOWN_TIMEOUT_MS", 10_000)?,
+            log_format: env.parse("LOG_FORMAT", LogFormat::Text, parse_log_format)?,
+        })
+    }
+}
+
+/// Reads one variable at a time and turns parse failures into [`ConfigError::Invalid`].
+struct Lookup<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Lookup<'_> {
+    fn parse<T>(
+        &self,
+        var: &'static str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, &'static str>,
+    ) -> Result<T, ConfigError> {
+        match (self.0)(var) {
+            None => Ok(default),
+            Some(value) => parse(value.trim()).map_err(|reason| ConfigError::Invalid {
+                var,
+                value,
+                reason: reason.to_owned(),
+            }),
+        }
+    }
+
+    fn millis(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        let millis = self.parse(var, default, |raw| match raw.parse::<u64>() {
+            Ok(0) | Err(_) => Err("expected a whole number of milliseconds greater than 0"),
+            Ok(millis) => Ok(millis),
+        })?;
+        Ok(Duration::from_millis(millis))
+    }
+
+    fn upstream(&self, var: &'static str, parity: Parity) -> Result<Upstream, ConfigError> {
+        let what = match parity {
+            Parity::Even => "upstream serving even minutes",
+            Parity::Odd => "upstream serving odd minutes",
+        };
+        let value = (self.0)(var).ok_or(ConfigError::Missing { var, what })?;
+        Upstream::parse(parity, &value).map_err(|error: UpstreamUrlError| ConfigError::Invalid {
+            var,
+            value,
+            reason: error.to_string(),
+        })
+    }
+}
+
+fn parse_path(raw: &str) -> Result<String, &'static str> {
+    if raw.starts_with('/') { Ok(raw.to_owned()) } else { Err("must start with '/'") }
+}
+
+fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {
+    match raw.to_ascii_lowercase().as_str() {
+        "json" => Ok(LogFormat::Json),
+        "text" | "pretty" => Ok(LogFormat::Text),
+        _ => Err("expected `json` or `text`"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("ROUTER_UPSTREAM_EVEN".into(), "http://127.0.0.1:8081".into()),
+            ("ROUTER_UPSTREAM_ODD".into(), "https://odd.azurewebsites.net".into()),
+        ]);
+        for (var, value) in vars {
+            env.insert((*var).into(), (*value).into());
+        }
+        Config::from_lookup(|var| env.get(var).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_upstreams_are_set() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.odd.host, "odd.azurewebsites.net");
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_missing_upstream_names_the_variable() {
+        let error = Config::from_lookup(|_| None).unwrap_err();
+        assert!(error.to_string().starts_with("ROUTER_UPSTREAM_EVEN is not set"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_value() {
+        let cases = [
+            ("ROUTER_UPSTREAM_ODD", "ftp://odd"),
+            ("ROUTER_UPSTREAM_EVEN", "localhost:8081"),
+            ("PORT", "80800"),
+            ("ROUTER_CONNECT_TIMEOUT_MS", "2s"),
+            ("ROUTER_REQUEST_TIMEOUT_MS", "0"),
+            ("ROUTER_HEALTH_PATH", "health"),
+            ("LOG_FORMAT", "xml"),
+        ];
+        for (var, value) in cases {
+            let error = config_with(&[(var, value)]).unwrap_err();
+            let message = error.to_string();
+            assert!(message.starts_with(&format!("{var}=\"{value}\" is invalid")), "{message}");
+        }
+    }
+
+    #[test]
+    fn overrides_are_read() {
+        let config = config_with(&[
+            ("PORT", "9000"),
+            ("ROUTER_CONNECT_TIMEOUT_MS", "150"),
+            ("LOG_FORMAT", "JSON"),
+        ])
+        .unwrap();
+        assert_eq!(config.port, 9000);
+        assert_eq!(config.connect_timeout, Duration::from_millis(150));
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+}

@@ -1,0 +1,220 @@
+//! Header rules, as small pure functions on a `HeaderMap`.
+//!
+//! Each rule is one decision a reverse proxy has to make, kept apart so it can be read and tested
+//! on its own (the approach of pingora and linkerd2-proxy). The proxy pipeline calls them in order.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::clock::Parity;
+
+/// Names the upstream that produced the response: `even` or `odd`.
+pub const X_ROUTED_TO: HeaderName = HeaderName::from_static("x-routed-to");
+/// Present (`true`) when the request went to the other upstream because its own was down.
+pub const X_ROUTER_FALLBACK: HeaderName = HeaderName::from_static("x-router-fallback");
+/// The `Host` the client asked for, since `Host` itself now names the upstream.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// The chain of client addresses the request came through.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// The scheme the client used to reach the edge.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1, plus the
+/// non-standard `Proxy-Connection` and `Keep-Alive` that old clients still send).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+///
+/// Why: they describe the client↔router connection. Forwarding them would, for example, let a
+/// client's `Connection: close` close the pooled router↔upstream connection, or smuggle a header
+/// the client marked as private to this hop. `Transfer-Encoding` goes too: hyper frames the body
+/// again for the next hop.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+    headers.remove(header::TRANSFER_ENCODING);
+}
+
+/// Sends the upstream's own name as `Host` and the client's in `X-Forwarded-Host`.
+///
+/// Why: App Service (and any virtual-hosting front end) picks the site by `Host`, so the
+/// client's value would land on the wrong site or a 404. A client-supplied `X-Forwarded-Host` is
+/// replaced, not trusted: the router is the edge that knows what the client asked for.
+pub fn rewrite_host(headers: &mut HeaderMap, upstream_host: &HeaderValue) {
+    match headers.insert(header::HOST, upstream_host.clone()) {
+        Some(client_host) => headers.insert(X_FORWARDED_HOST, client_host),
+        None => headers.remove(X_FORWARDED_HOST),
+    };
+}
+
+/// Appends the client's address to `X-Forwarded-For`, keeping what earlier proxies recorded.
+///
+/// Several `X-Forwarded-For` lines are merged into one list, as RFC 9110 allows for list headers.
+pub fn append_forwarded_for(headers: &mut HeaderMap, client: IpAddr) {
+    let earlier: Vec<&str> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .collect();
+    let client = client.to_string();
+    let chain =
+        if earlier.is_empty() { client } else { format!("{}, {client}", earlier.join(", ")) };
+    if let Ok(value) = HeaderValue::from_str(&chain) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+}
+
+/// Sets `X-Forwarded-Proto` to `http` unless a front end already set it.
+///
+/// Why keep an existing value: the router listens on plain HTTP; on App Service and behind a
+/// Kubernetes ingress, TLS ends in front of it and that front end sets the header to `https`.
+pub fn set_forwarded_proto(headers: &mut HeaderMap) {
+    headers.entry(X_FORWARDED_PROTO).or_insert(HeaderValue::from_static("http"));
+}
+
+/// Tells the client which upstream answered, and whether it was a fallback.
+pub fn mark_routed(headers: &mut HeaderMap, upstream: Parity, fallback: bool) {
+    headers.insert(X_ROUTED_TO, HeaderValue::from_static(upstream.as_str()));
+    if fallback {
+        headers.insert(X_ROUTER_FALLBACK, HeaderValue::from_static("true"));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// A header list as a test case writes it: `(name, value)` pairs, repeats allowed.
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+
+    fn map(pairs: Pairs<'_>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers
+                .append(HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        }
+        headers
+    }
+
+    fn names(headers: &HeaderMap) -> Vec<&str> {
+        let mut names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    #[test]
+    fn strip_hop_by_hop_removes_connection_headers_and_the_names_they_list() {
+        let cases: [(Pairs<'_>, &[&str]); 5] = [
+            (
+                &[("accept", "*/*"), ("connection", "keep-alive"), ("keep-alive", "t=5")],
+                &["accept"],
+            ),
+            (&[("connection", "close, X-Secret"), ("x-secret", "1"), ("x-kept", "1")], &["x-kept"]),
+            (
+                &[("connection", "a"), ("connection", " b ,c"), ("a", "1"), ("b", "1"), ("c", "1")],
+                &[],
+            ),
+            (
+                &[
+                    ("te", "trailers"),
+                    ("trailer", "x"),
+                    ("upgrade", "h2c"),
+                    ("transfer-encoding", "chunked"),
+                ],
+                &[],
+            ),
+            (
+                &[("proxy-authorization", "Basic x"), ("proxy-connection", "x"), ("cookie", "a=1")],
+                &["cookie"],
+            ),
+        ];
+        for (input, kept) in cases {
+            let mut headers = map(input);
+            strip_hop_by_hop(&mut headers);
+            assert_eq!(names(&headers), kept, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rewrite_host_moves_the_client_host_to_x_forwarded_host() {
+        let upstream = HeaderValue::from_static("vote-even.azurewebsites.net");
+        let cases: [(Pairs<'_>, Option<&str>); 3] = [
+            (&[("host", "vote.example.com")], Some("vote.example.com")),
+            (
+                &[("host", "vote.example.com"), ("x-forwarded-host", "spoofed")],
+                Some("vote.example.com"),
+            ),
+            (&[("x-forwarded-host", "spoofed")], None),
+        ];
+        for (input, forwarded) in cases {
+            let mut headers = map(input);
+            rewrite_host(&mut headers, &upstream);
+            assert_eq!(headers[header::HOST], upstream, "{input:?}");
+            let got = headers.get(X_FORWARDED_HOST).map(|v| v.to_str().unwrap());
+            assert_eq!(got, forwarded, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn append_forwarded_for_keeps_the_chain_and_adds_the_client() {
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let cases: [(Pairs<'_>, &str); 4] = [
+            (&[], "203.0.113.7"),
+            (&[("x-forwarded-for", "10.0.0.1")], "10.0.0.1, 203.0.113.7"),
+            (
+                &[("x-forwarded-for", "10.0.0.1, 10.0.0.2"), ("x-forwarded-for", "10.0.0.3")],
+                "10.0.0.1, 10.0.0.2, 10.0.0.3, 203.0.113.7",
+            ),
+            (&[("x-forwarded-for", " ")], "203.0.113.7"),
+        ];
+        for (input, expected) in cases {
+            let mut headers = map(input);
+            append_forwarded_for(&mut headers, client);
+            assert_eq!(headers.get_all(X_FORWARDED_FOR).iter().count(), 1);
+            assert_eq!(headers[X_FORWARDED_FOR], expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn set_forwarded_proto_defaults_to_http_and_keeps_a_front_ends_value() {
+        let cases: [(Pairs<'_>, &str); 2] =
+            [(&[], "http"), (&[("x-forwarded-proto", "https")], "https")];
+        for (input, expected) in cases {
+            let mut headers = map(input);
+            set_forwarded_proto(&mut headers);
+            assert_eq!(headers[X_FORWARDED_PROTO], expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn mark_routed_names_the_upstream_and_flags_fallbacks_only() {
+        let cases = [(Parity::Even, false, "even", None), (Parity::Odd, true, "odd", Some("true"))];
+        for (upstream, fallback, routed, flag) in cases {
+            let mut headers = HeaderMap::new();
+            mark_routed(&mut headers, upstream, fallback);
+            assert_eq!(headers[X_ROUTED_TO], routed);
+            assert_eq!(headers.get(X_ROUTER_FALLBACK).map(|v| v.to_str().unwrap()), flag);
+        }
+    }
+}
