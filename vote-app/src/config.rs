@@ -1,0 +1,201 @@
+//! Configuration: one typed struct, read once at start, validated, with errors that name the
+//! variable.
+//!
+//! Precedence for each setting: the modern variable (`REDIS_URL`), then the original app's
+//! (`REDIS` + `REDIS_PWD`), then the default. Tests build a config with [`Config::from_lookup`]
+//! so they never touch the process environment.
+
+use std::time::Duration;
+
+use crate::choice::{Choices, InvalidChoice};
+use crate::secret::Secret;
+
+/// Everything the app needs to know at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP port to listen on (`PORT`); App Service and compose set it.
+    pub port: u16,
+    /// The name shown in the footer and recorded in the ledger (`INSTANCE_NAME`, else
+    /// `HOSTNAME`): it is how a voter sees which instance answered during a canary or a
+    /// minute-parity demo.
+    pub instance_name: String,
+    /// The page heading (`TITLE`), or the instance name when `SHOWHOST=true`, as in the original.
+    pub title: String,
+    /// The two buttons (`VOTE1VALUE`, `VOTE2VALUE`).
+    pub choices: Choices,
+    /// Where the counters live; `None` runs on the embedded in-memory store.
+    pub redis_url: Option<Secret>,
+    /// The PostgreSQL ledger (`DATABASE_URL`); `None` runs without one.
+    pub database_url: Option<Secret>,
+    /// Token that allows resetting the counts (`ADMIN_TOKEN`); `None` disables reset.
+    pub admin_token: Option<Secret>,
+    /// `json` in containers (`LOG_FORMAT`), human-readable text otherwise.
+    pub log_format: LogFormat,
+    /// How long in-flight requests may take to finish after SIGTERM (`SHUTDOWN_TIMEOUT_SECS`).
+    pub shutdown_timeout: Duration,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors (App Service, AKS).
+    Json,
+    /// Human-readable lines for a developer's terminal.
+    Text,
+}
+
+/// A variable with a value the app cannot use. The message names the variable and, unless it is
+/// a secret, the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {variable}={shown} {reason}")]
+pub struct ConfigError {
+    /// The environment variable to fix.
+    pub variable: &'static str,
+    /// The value as given, or `[redacted]` for secrets.
+    pub shown: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, value: &str, reason: impl Into<String>) -> Self {
+        let shown = format!("{value:?}");
+        let reason = reason.into();
+        Self { variable, shown, reason }
+    }
+
+    fn secret(variable: &'static str, reason: impl Into<String>) -> Self {
+        let (shown, reason) = ("[redacted]".to_owned(), reason.into());
+        Self { variable, shown, reason }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map. Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let instance_name = get("INSTANCE_NAME")
+            .or_else(|| get("HOSTNAME"))
+            .unwrap_or_else(|| "vote-app".to_owned());
+        let show_host = parse_bool("SHOWHOST", get("SHOWHOST"))?;
+        let title = match (show_host, get("TITLE")) {
+            (true, _) => instance_name.clone(),
+            (false, Some(title)) => title,
+            (false, None) => "Azure Voting App".to_owned(),
+        };
+        Ok(Self {
+            port: parse_port(get("PORT"))?,
+            choices: parse_choices(get("VOTE1VALUE"), get("VOTE2VALUE"))?,
+            redis_url: redis_url(get("REDIS_URL"), get("REDIS"), get("REDIS_PWD"))?,
+            database_url: database_url(get("DATABASE_URL"))?,
+            admin_token: get("ADMIN_TOKEN").map(Secret::new),
+            log_format: parse_log_format(get("LOG_FORMAT"))?,
+            shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT_SECS", get("SHUTDOWN_TIMEOUT_SECS"))?,
+            instance_name,
+            title,
+        })
+    }
+}
+
+fn parse_port(value: Option<String>) -> Result<u16, ConfigError> {
+    let Some(value) = value else { return Ok(8080) };
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(ConfigError::new("PORT", &value, "is not a port number (1-65535)")),
+    }
+}
+
+fn parse_bool(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    let Some(value) = value else { return Ok(false) };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::new(variable, &value, "is not a boolean (true or false)")),
+    }
+}
+
+fn parse_seconds(variable: &'static str, value: Option<String>) -> Result<Duration, ConfigError> {
+    let Some(value) = value else { return Ok(Duration::from_secs(20)) };
+    match value.trim().parse::<u64>() {
+        Ok(seconds) if seconds <= 3600 => Ok(Duration::from_secs(seconds)),
+        _ => Err(ConfigError::new(variable, &value, "is not a number of seconds (0-3600)")),
+    }
+}
+
+fn parse_log_format(value: Option<String>) -> Result<LogFormat, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("text") => Ok(LogFormat::Text),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => Err(ConfigError::new("LOG_FORMAT", other, "is neither json nor text")),
+    }
+}
+
+fn parse_choices(first: Option<String>, second: Option<String>) -> Result<Choices, ConfigError> {
+    let first = first.unwrap_or_else(|| "Cats".to_owned());
+    let second = second.unwrap_or_else(|| "Dogs".to_owned());
+    Choices::new(&first, &second).map_err(|(index, why): (usize, InvalidChoice)| {
+        let (variable, value) = match index {
+            0 => ("VOTE1VALUE", &first),
+            _ => ("VOTE2VALUE", &second),
+        };
+        ConfigError::new(variable, value, why.to_string())
+    })
+}
+
+/// `REDIS_URL` wins; else the original's `REDIS` (a host, optionally `host:port`) with
+/// `REDIS_PWD`. Azure Cache for Redis needs TLS on port 6380: give it as
+/// `REDIS_URL=rediss://:<key>@<name>.redis.cache.windows.net:6380/0`.
+fn redis_url(
+    url: Option<String>,
+    host: Option<String>,
+    password: Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    if let Some(url) = url {
+        return match redis::parse_redis_url(&url) {
+            Some(parsed) if matches!(parsed.scheme(), "redis" | "rediss") => {
+                Ok(Some(Secret::new(url)))
+            }
+            _ => Err(ConfigError::secret("REDIS_URL", "is not a redis:// or rediss:// URL")),
+        };
+    }
+    let Some(host) = host else { return Ok(None) };
+    let address = if host.contains(':') { host.clone() } else { format!("{host}:6379") };
+    let credentials = password.map(|p| format!(":{}@", encode_userinfo(&p))).unwrap_or_default();
+    let url = format!("redis://{credentials}{address}/0");
+    match redis::parse_redis_url(&url) {
+        Some(_) => Ok(Some(Secret::new(url))),
+        None => Err(ConfigError::new("REDIS", &host, "is not a host name or host:port")),
+    }
+}
+
+/// Percent-encodes a password for the userinfo part of a URL, so that `@`, `:` or `/` in an
+/// Azure access key cannot change which host is contacted.
+fn encode_userinfo(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn database_url(value: Option<String>) -> Result<Option<Secret>, ConfigError> {
+    let Some(url) = value else { return Ok(None) };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Some(Secret::new(url)))
+    } else {
+        Err(ConfigError::secret("DATABASE_URL", "is not a postgres:// URL"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

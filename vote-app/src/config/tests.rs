@@ -1,0 +1,87 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars: HashMap<String, String> =
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    Config::from_lookup(|name| vars.get(name).cloned())
+}
+
+#[test]
+fn a_fresh_machine_gets_working_defaults() {
+    let config = config(&[]).unwrap();
+    assert_eq!(config.port, 8080);
+    assert_eq!(config.title, "Azure Voting App");
+    let names: Vec<_> = config.choices.iter().map(|c| c.as_str().to_owned()).collect();
+    assert_eq!(names, ["Cats", "Dogs"]);
+    assert!(config.redis_url.is_none() && config.database_url.is_none());
+    assert!(config.admin_token.is_none());
+    assert_eq!(config.log_format, LogFormat::Text);
+}
+
+#[test]
+fn the_original_apps_variables_still_work() {
+    let config = config(&[
+        ("TITLE", "Pets"),
+        ("VOTE1VALUE", "Birds"),
+        ("VOTE2VALUE", "Fish"),
+        ("REDIS", "cache"),
+        ("REDIS_PWD", "p@ss:w/rd"),
+    ])
+    .unwrap();
+    assert_eq!(config.title, "Pets");
+    assert!(config.choices.parse("Birds").is_some() && config.choices.parse("Fish").is_some());
+    let url = config.redis_url.unwrap();
+    assert_eq!(url.expose(), "redis://:p%40ss%3Aw%2Frd@cache:6379/0");
+}
+
+#[test]
+fn redis_url_wins_over_the_original_variables() {
+    let url = "rediss://:key@name.redis.cache.windows.net:6380/0";
+    let config = config(&[("REDIS_URL", url), ("REDIS", "ignored")]).unwrap();
+    assert_eq!(config.redis_url.unwrap().expose(), url);
+}
+
+#[test]
+fn showhost_puts_the_instance_name_in_the_title() {
+    let config = config(&[("SHOWHOST", "true"), ("INSTANCE_NAME", "blue-1")]).unwrap();
+    assert_eq!(config.title, "blue-1");
+    let config = self::config(&[("SHOWHOST", "true"), ("HOSTNAME", "pod-7")]).unwrap();
+    assert_eq!((config.title.as_str(), config.instance_name.as_str()), ("pod-7", "pod-7"));
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_variable() {
+    let cases: &[(&str, &str)] = &[
+        ("PORT", "eighty"),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("SHOWHOST", "maybe"),
+        ("LOG_FORMAT", "xml"),
+        ("SHUTDOWN_TIMEOUT_SECS", "-1"),
+        ("VOTE1VALUE", "reset"),
+        ("VOTE2VALUE", "Cats"),
+        ("REDIS_URL", "http://cache:6379"),
+        ("DATABASE_URL", "mysql://db/votes"),
+    ];
+    for (variable, value) in cases {
+        let error = config(&[(variable, value)]).unwrap_err();
+        assert_eq!(error.variable, *variable, "{variable}={value}");
+        assert!(error.to_string().contains(variable), "{error}");
+    }
+}
+
+#[test]
+fn secret_values_never_appear_in_errors_or_debug_output() {
+    let error = config(&[("REDIS_URL", "http://:topsecret@cache")]).unwrap_err();
+    assert!(!error.to_string().contains("topsecret"), "{error}");
+
+    let config = config(&[
+        ("REDIS_URL", "redis://:topsecret@cache:6379"),
+        ("DATABASE_URL", "postgres://app:topsecret@db/votes"),
+        ("ADMIN_TOKEN", "topsecret"),
+    ])
+    .unwrap();
+    assert!(!format!("{config:?}").contains("topsecret"));
+}

@@ -1,0 +1,104 @@
+//! The voting page, usable without JavaScript.
+//!
+//! - `GET /` shows the buttons and the counts (503 with a clear notice when storage is down).
+//! - `POST /` with `vote=<choice>` casts a vote, `vote=reset` + `admin_token` resets; both
+//!   answer 303 See Other back to `/` (POST-redirect-GET, so a refresh does not vote again).
+//! - `GET /static/style.css` is the page's only stylesheet.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::Chrome;
+use crate::choice::RESET;
+use crate::error::{AppError, HtmlError};
+use crate::security::check_admin_token;
+use crate::state::AppState;
+use crate::votes::Tally;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/", get(show).post(submit)).route("/static/style.css", get(stylesheet))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "page.html")]
+struct PageTemplate<'a> {
+    chrome: Chrome<'a>,
+    choice_names: Vec<&'a str>,
+    /// `None` when storage is down: the page then says votes are unavailable.
+    tally: Option<Tally>,
+    /// The confirmation shown after a redirect.
+    notice: Option<String>,
+    reset_enabled: bool,
+}
+
+/// The query string set by the redirect after a vote or a reset.
+#[derive(Debug, Deserialize)]
+struct Outcome {
+    voted: Option<String>,
+    reset: Option<String>,
+}
+
+/// The form the page posts, the same shape as the original app's (`vote=Cats`).
+#[derive(Debug, Deserialize)]
+struct VoteForm {
+    vote: String,
+    admin_token: Option<String>,
+}
+
+async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> Response {
+    let tally = state.votes.tally().await.map_err(AppError::from);
+    let status = match &tally {
+        Ok(_) => StatusCode::OK,
+        Err(error) => {
+            error.log();
+            error.status()
+        }
+    };
+    let voted = outcome.voted.as_deref().and_then(|name| state.votes.choices().parse(name));
+    let notice = match (voted, outcome.reset) {
+        (Some(choice), _) => Some(format!("Thank you! Your vote for {choice} was counted.")),
+        (None, Some(_)) => Some("All votes were reset.".to_owned()),
+        (None, None) => None,
+    };
+    let page = PageTemplate {
+        chrome: Chrome::new(&state),
+        choice_names: state.votes.choices().iter().map(|choice| choice.as_str()).collect(),
+        tally: tally.ok(),
+        notice,
+        reset_enabled: state.admin_token.is_some(),
+    };
+    (status, page).into_response()
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    form: Result<Form<VoteForm>, FormRejection>,
+) -> Result<Redirect, HtmlError> {
+    let Form(form) = form?;
+    if form.vote == RESET {
+        check_admin_token(state.admin_token.as_ref(), form.admin_token.as_deref())?;
+        state.votes.reset().await?;
+        tracing::warn!("all votes were reset by an admin");
+        return Ok(Redirect::to("/?reset=done"));
+    }
+    let choice = state.votes.choices().parse(&form.vote).ok_or(AppError::UnknownChoice)?;
+    state.votes.cast(choice).await?;
+    state.metrics.vote_accepted(choice.as_str());
+    let query = serde_urlencoded::to_string([("voted", choice.as_str())]).unwrap_or_default();
+    Ok(Redirect::to(&format!("/?{query}")))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    let headers = [
+        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+        (header::CACHE_CONTROL, "public, max-age=3600"),
+    ];
+    (headers, include_str!("../../static/style.css"))
+}

@@ -1,0 +1,132 @@
+//! Browser-facing protections: security headers on every response, refusal of cross-origin
+//! POSTs, and the admin-token check for resets.
+
+use axum::extract::Request;
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::AppError;
+use crate::secret::Secret;
+
+/// Headers added to every response. The page needs no script and only its own stylesheet, so
+/// the content security policy allows nothing else.
+pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
+];
+
+/// Middleware: adds [`SECURITY_HEADERS`] unless a handler already set one.
+pub async fn add_security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    for (name, value) in SECURITY_HEADERS {
+        response.headers_mut().entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Middleware: refuses a state-changing request that another site's page sent (403), so a
+/// malicious page cannot make a visitor's browser vote or reset.
+pub async fn refuse_cross_origin(request: Request, next: Next) -> Result<Response, AppError> {
+    if request.method().is_safe() || is_same_origin(request.headers()) {
+        Ok(next.run(request).await)
+    } else {
+        Err(AppError::CrossOrigin)
+    }
+}
+
+/// Whether the request came from this site's own page, or from a non-browser client.
+///
+/// Browsers send `Sec-Fetch-Site`; older ones send at least `Origin` on a cross-origin POST.
+/// Behind the router the `Host` is the upstream's, and the one the browser used is in
+/// `X-Forwarded-Host`; a page cannot forge that header, since a cross-site form sends none.
+/// A request with neither header comes from curl or a load-test script: it is allowed.
+pub fn is_same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let origin_host = origin.split_once("://").map_or("", |(_, host)| host);
+    let first_value = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let host = first_value(HeaderName::from_static("x-forwarded-host"))
+        .and_then(|hosts| hosts.split(',').next())
+        .or_else(|| first_value(header::HOST))
+        .map(str::trim);
+    host.is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
+}
+
+/// Checks a reset's token: 401 without one, 403 when wrong or when no token is configured.
+pub fn check_admin_token(expected: Option<&Secret>, given: Option<&str>) -> Result<(), AppError> {
+    let given = given.filter(|token| !token.is_empty()).ok_or(AppError::Unauthorized)?;
+    match expected {
+        Some(expected) if expected.matches(given) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[], true),
+            (&[("sec-fetch-site", "same-origin")], true),
+            (&[("sec-fetch-site", "none")], true),
+            (&[("sec-fetch-site", "cross-site"), ("origin", "http://vote.test")], false),
+            (&[("sec-fetch-site", "same-site")], false),
+            (&[("origin", "http://vote.test"), ("host", "vote.test")], true),
+            (&[("origin", "https://vote.test:8443"), ("host", "vote.test:8443")], true),
+            (&[("origin", "http://evil.test"), ("host", "vote.test")], false),
+            (&[("origin", "null"), ("host", "vote.test")], false),
+            (&[("origin", "http://vote.test")], false),
+            (
+                &[
+                    ("origin", "http://vote.test"),
+                    ("x-forwarded-host", "vote.test"),
+                    ("host", "app-even"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("origin", "http://evil.test"),
+                    ("x-forwarded-host", "vote.test"),
+                    ("host", "evil.test"),
+                ],
+                false,
+            ),
+        ];
+        for (pairs, expected) in cases {
+            assert_eq!(is_same_origin(&headers(pairs)), *expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn admin_token_rules() {
+        let token = Secret::new("letmein");
+        assert!(check_admin_token(Some(&token), Some("letmein")).is_ok());
+        assert!(matches!(check_admin_token(Some(&token), None), Err(AppError::Unauthorized)));
+        assert!(matches!(check_admin_token(Some(&token), Some("")), Err(AppError::Unauthorized)));
+        assert!(matches!(check_admin_token(Some(&token), Some("guess")), Err(AppError::Forbidden)));
+        assert!(matches!(check_admin_token(None, Some("letmein")), Err(AppError::Forbidden)));
+    }
+}

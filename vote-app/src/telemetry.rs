@@ -1,0 +1,44 @@
+//! Logging: one subscriber for the process, JSON in containers, one line per request carrying
+//! a request id and the route template.
+
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Installs the global subscriber. `RUST_LOG` overrides the default `info` level.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second call (tests) keeps the first subscriber; that is fine.
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The span around each request: method, route template and the request id set by
+/// `SetRequestIdLayer`. The raw URI is left out: query strings may carry anything.
+fn request_span<B>(request: &Request<B>) -> Span {
+    let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let request_id =
+        request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), route, request_id)
+}
+
+/// A tower-http trace layer that logs one line per response, at `info`.
+pub fn trace_layer<B>() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    fn(&Request<B>) -> Span,
+    (),
+    DefaultOnResponse,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request<B>) -> Span)
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+}
