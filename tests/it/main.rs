@@ -1,0 +1,37 @@
+//! Container-based integration tests: the real images of the vote-app, the router, Redis and
+//! PostgreSQL, started with testcontainers.
+//!
+//! # Layout
+//! - [`stack`]: `spawn_stack()` / `spawn_routed_stack()`, which own the containers of a scenario
+//!   (one Docker network and unique names per stack, everything removed on drop).
+//! - [`api`]: typed HTTP calls to the vote-app and the router; responses are deserialized, never
+//!   compared as strings.
+//! - [`poll`]: waiting with a deadline, by polling (`/ready`, `/router/status`), never by sleeping.
+//! - [`vote_app`]: one vote-app with Redis and PostgreSQL — vote, read, reset, ledger restore.
+//! - [`router`]: the router in front of two vote-apps — minute parity, ledger per instance.
+//! - [`faults`]: sabotage — Redis stopped mid-run, one instance stopped.
+//! - [`concurrency`]: thousands of votes from many clients, exact totals.
+//!
+//! # Running
+//! The images must exist in the local Docker store (nothing is built here):
+//!
+//! ```text
+//! eval "$(ci/build-images.sh)"   # offline: local base images; VOTE_BASES=public on a normal host
+//! cargo test -p tests
+//! ```
+//!
+//! Image names come from `VOTE_IT_APP_IMAGE` (default `vote-app:test`), `VOTE_IT_ROUTER_IMAGE`
+//! (`router:test`), `VOTE_IT_REDIS_IMAGE` (`redis:7`) and `VOTE_IT_POSTGRES_IMAGE`
+//! (`postgres:15`). Without a Docker engine every test fails and says so: nothing is skipped.
+
+// A failing test should stop at the line that failed and say what it expected: `expect` with a
+// sentence is the clearest way to write that in a test binary.
+#![allow(clippy::expect_used)]
+
+mod api;
+mod concurrency;
+mod faults;
+mod poll;
+mod router;
+mod stack;
+mod vote_app;
