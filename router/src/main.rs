@@ -2,12 +2,16 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::thread;
 
+use router::server::serve_per_core;
 use router::telemetry::{self, LogFormat};
-use router::{AppState, Config, SystemClock, app, serve, shutdown_signal};
-use tokio::net::TcpListener;
+use router::{AppState, Config, SystemClock, app, shutdown_signal};
+use tokio::sync::watch;
 
-#[tokio::main]
+// This runtime only waits for signals and runs the health prober; requests are served by one
+// single-threaded runtime per core (see `serve_per_core` for why).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // Several rustls crypto providers can be compiled into the workspace; choose one explicitly
     // before anything uses TLS. An error only means one is already installed.
@@ -17,7 +21,7 @@ async fn main() -> ExitCode {
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("router stopped: {error}");
+            tracing::error!("router failed: {error}");
             ExitCode::FAILURE
         }
     }
@@ -29,15 +33,29 @@ async fn run(
     let config = config?;
     let state = AppState::new(&config, Arc::new(SystemClock))?;
     state.spawn_health_checks(&config);
-    let listener = TcpListener::bind(("0.0.0.0", config.port)).await?;
+    let listener = std::net::TcpListener::bind(("0.0.0.0", config.port))?;
+    let workers = thread::available_parallelism().map_or(1, usize::from);
     tracing::info!(
         address = %listener.local_addr()?,
+        workers,
         even = %config.even.url,
         odd = %config.odd.url,
         version = env!("CARGO_PKG_VERSION"),
         "router listening"
     );
-    serve(listener, app(state), shutdown_signal(), config.shutdown_timeout).await?;
+    let (stop, stopped) = watch::channel(false);
+    let drain = config.shutdown_timeout;
+    let mut server = tokio::task::spawn_blocking(move || {
+        serve_per_core(listener, workers, || state.for_worker(&config).map(app), stopped, drain)
+    });
+    tokio::select! {
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            (&mut server).await??;
+        }
+        // The workers only stop by themselves when they failed to start.
+        finished = &mut server => finished??,
+    }
     tracing::info!("router stopped cleanly");
     Ok(())
 }

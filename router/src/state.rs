@@ -1,5 +1,6 @@
 //! The one state struct every handler receives.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +13,14 @@ use crate::health::{self, Health, ProbeSettings};
 use crate::metrics::Metrics;
 use crate::upstream::Upstreams;
 
-/// Shared by all handlers; cheap to clone (reference counts and a pooled client handle).
+/// Shared by all handlers of one worker. One `Arc` inside, so the per-request clone axum makes
+/// is a single reference-count increment.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] gives access to.
+#[derive(Debug)]
+pub struct Shared {
     /// Where even and odd minutes go.
     pub upstreams: Arc<Upstreams>,
     /// Decides the minute; injected so tests can pin it on either side of a boundary.
@@ -29,17 +35,39 @@ pub struct AppState {
     pub request_timeout: Duration,
 }
 
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// Builds the state from the configuration. Does no I/O besides loading TLS roots.
     pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, TlsRootsError> {
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             upstreams: Arc::new(Upstreams { even: config.even.clone(), odd: config.odd.clone() }),
             clock,
             health: Arc::new(Health::default()),
             metrics: Arc::new(Metrics::default()),
             client: build_client(config)?,
             request_timeout: config.request_timeout,
-        })
+        })))
+    }
+
+    /// A state sharing upstreams, clock, health and metrics but with its own connection pool,
+    /// for a worker thread of [`crate::server::serve_per_core`]: pooled connections then stay on
+    /// the thread whose runtime drives them.
+    pub fn for_worker(&self, config: &Config) -> Result<Self, TlsRootsError> {
+        Ok(Self(Arc::new(Shared {
+            upstreams: self.upstreams.clone(),
+            clock: self.clock.clone(),
+            health: self.health.clone(),
+            metrics: self.metrics.clone(),
+            client: build_client(config)?,
+            request_timeout: self.request_timeout,
+        })))
     }
 
     /// Starts probing both upstreams in the background (see [`health`]).

@@ -9,11 +9,11 @@ mod status;
 
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::proxy::proxy;
 use crate::state::AppState;
-use crate::telemetry::log_request;
+use crate::telemetry::{MakeRequestIds, log_request};
 
 /// Builds the whole application. No I/O: tests call it with their own state.
 ///
@@ -27,7 +27,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestIds::default()))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::from_fn(log_request)),
         )

@@ -39,3 +39,26 @@ async fn shutdown_stops_waiting_after_the_drain_timeout() {
     router.stop().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn serve_per_core_serves_requests_and_stops_on_shutdown() {
+    let (even, odd) = (spawn_upstream("even").await, spawn_upstream("odd").await);
+    let config = crate::support::config(&even.url, &odd.url, &[]);
+    let clock = std::sync::Arc::new(router::FixedClock::new(crate::support::at(0)));
+    let state = router::AppState::new(&config, clock).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::task::spawn_blocking(move || {
+        let make_app = || state.for_worker(&config).map(router::app);
+        router::server::serve_per_core(listener, 2, make_app, stopped, Duration::from_secs(5))
+    });
+
+    let requests = (0..8).map(|_| get_url(format!("http://{addr}/echo")));
+    for (parts, _) in futures_util::future::join_all(requests).await {
+        assert_eq!(parts.status, 200);
+        assert_eq!(crate::support::header(&parts, "x-routed-to"), "even");
+    }
+    stop.send(true).unwrap();
+    server.await.unwrap().unwrap();
+}

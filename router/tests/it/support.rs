@@ -227,16 +227,10 @@ pub struct TestRouter {
 /// Active health checks run only when `ROUTER_HEALTH_INTERVAL_MS` is among `vars`, so other
 /// tests see passive detection alone and stay deterministic.
 pub async fn spawn_router(even: &str, odd: &str, vars: &[(&str, &str)]) -> TestRouter {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let mut env: HashMap<String, String> = HashMap::from([
-        ("ROUTER_UPSTREAM_EVEN".into(), even.into()),
-        ("ROUTER_UPSTREAM_ODD".into(), odd.into()),
-    ]);
-    env.extend(vars.iter().map(|(var, value)| ((*var).into(), (*value).into())));
-    let config = Config::from_lookup(|var| env.get(var).cloned()).unwrap();
+    let config = config(even, odd, vars);
     let clock = Arc::new(FixedClock::new(at(0)));
     let state = AppState::new(&config, clock.clone()).unwrap();
-    if env.contains_key("ROUTER_HEALTH_INTERVAL_MS") {
+    if vars.iter().any(|(var, _)| *var == "ROUTER_HEALTH_INTERVAL_MS") {
         state.spawn_health_checks(&config);
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -247,6 +241,17 @@ pub async fn spawn_router(even: &str, odd: &str, vars: &[(&str, &str)]) -> TestR
     };
     let server = tokio::spawn(serve(listener, app(state.clone()), signal, config.shutdown_timeout));
     TestRouter { addr, clock, state, shutdown: Some(shutdown), server }
+}
+
+/// The configuration the router reads from `ROUTER_UPSTREAM_*` and `vars`, never the process env.
+pub fn config(even: &str, odd: &str, vars: &[(&str, &str)]) -> Config {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("ROUTER_UPSTREAM_EVEN".into(), even.into()),
+        ("ROUTER_UPSTREAM_ODD".into(), odd.into()),
+    ]);
+    env.extend(vars.iter().map(|(var, value)| ((*var).into(), (*value).into())));
+    Config::from_lookup(|var| env.get(var).cloned()).unwrap()
 }
 
 impl TestRouter {
