@@ -25,6 +25,9 @@ pub struct Config {
     pub choices: Choices,
     /// Where the counters live; `None` runs on the embedded in-memory store.
     pub redis_url: Option<Secret>,
+    /// The Redis hash holding the counters (`REDIS_KEY`, default `votes`): environments that
+    /// share one cache (QAL and prod) each use their own key.
+    pub redis_key: String,
     /// The PostgreSQL ledger (`DATABASE_URL`); `None` runs without one.
     pub database_url: Option<Secret>,
     /// Token that allows resetting the counts (`ADMIN_TOKEN`); `None` disables reset.
@@ -93,6 +96,7 @@ impl Config {
             port: parse_port(get("PORT"))?,
             choices: parse_choices(get("VOTE1VALUE"), get("VOTE2VALUE"))?,
             redis_url: redis_url(get("REDIS_URL"), get("REDIS"), get("REDIS_PWD"))?,
+            redis_key: parse_redis_key(get("REDIS_KEY"))?,
             database_url: database_url(get("DATABASE_URL"))?,
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
             log_format: parse_log_format(get("LOG_FORMAT"))?,
@@ -186,6 +190,15 @@ fn encode_userinfo(value: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+fn parse_redis_key(value: Option<String>) -> Result<String, ConfigError> {
+    let Some(key) = value else { return Ok("votes".to_owned()) };
+    if key.len() <= 128 && key.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(key)
+    } else {
+        Err(ConfigError::new("REDIS_KEY", &key, "must be at most 128 visible ASCII characters"))
+    }
 }
 
 fn database_url(value: Option<String>) -> Result<Option<Secret>, ConfigError> {

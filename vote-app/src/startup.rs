@@ -27,7 +27,9 @@ pub enum StartupError {
 /// migrations start in the background; votes wait for them (503) rather than skip the ledger.
 pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
     let store: Arc<dyn VoteStore> = match &config.redis_url {
-        Some(url) => Arc::new(RedisStore::connect_lazy(url).map_err(StartupError::Redis)?),
+        Some(url) => {
+            Arc::new(RedisStore::connect_lazy(url, &config.redis_key).map_err(StartupError::Redis)?)
+        }
         None => {
             tracing::warn!(
                 "NO REDIS CONFIGURED: counting votes in this process's memory. Votes are lost \

@@ -16,7 +16,12 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second call (tests) keeps the first subscriber; that is fine.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -30,13 +35,17 @@ fn request_span<B>(request: &Request<B>) -> Span {
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
-/// A tower-http trace layer that logs one line per response, at `info`.
-pub fn trace_layer<B>() -> TraceLayer<
+/// The trace layer's type, spelled once: HTTP classification, [`request_span`], no
+/// per-request start line, and an `info` line per response.
+pub type HttpTraceLayer<B> = TraceLayer<
     SharedClassifier<ServerErrorsAsFailures>,
     fn(&Request<B>) -> Span,
     (),
     DefaultOnResponse,
-> {
+>;
+
+/// A tower-http trace layer that logs one line per response, at `info`.
+pub fn trace_layer<B>() -> HttpTraceLayer<B> {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request<B>) -> Span)
         .on_request(())

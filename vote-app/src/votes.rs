@@ -38,8 +38,8 @@ pub struct ChoiceCount {
 impl Tally {
     /// Computes the total and each share.
     pub fn new(counts: Counts) -> Self {
-        let total = counts.iter().map(|(_, votes)| votes).sum();
-        let share = |votes: u64| if total == 0 { 0 } else { (votes * 100 + total / 2) / total };
+        let total: u64 = counts.iter().map(|(_, votes)| votes).sum();
+        let share = |votes: u64| (votes * 100 + total / 2).checked_div(total).unwrap_or(0);
         let to_line = |(name, votes)| ChoiceCount { name, votes, percent: share(votes) };
         Self { total, choices: counts.into_iter().map(to_line).collect() }
     }

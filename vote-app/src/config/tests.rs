@@ -63,6 +63,7 @@ fn bad_values_are_refused_naming_the_variable() {
         ("VOTE1VALUE", "reset"),
         ("VOTE2VALUE", "Cats"),
         ("REDIS_URL", "http://cache:6379"),
+        ("REDIS_KEY", "two words"),
         ("DATABASE_URL", "mysql://db/votes"),
     ];
     for (variable, value) in cases {

@@ -1,4 +1,4 @@
-//! The Redis store: one hash, `votes`, with a field per choice.
+//! The Redis store: one hash (`votes` unless `REDIS_KEY` says otherwise), a field per choice.
 //!
 //! Why a hash and `HINCRBY`: Redis executes each command atomically, so any number of instances
 //! can increment the same field concurrently and no vote is lost (the original app used the same
@@ -16,9 +16,6 @@ use super::{Counts, StoreError, VoteStore};
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
 
-/// The hash holding the counters.
-const KEY: &str = "votes";
-
 /// Increments a field if the hash exists; returns nil (not seeded) otherwise.
 const INCREMENT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -35,6 +32,8 @@ return 1";
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
+    /// The hash holding the counters (`REDIS_KEY`).
+    key: String,
     increment: Script,
     seed: Script,
 }
@@ -48,7 +47,7 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Prepares a connection without opening it: the app starts, and says it is not ready,
     /// even when Redis is down. Every command is bounded by a connect and a response timeout.
-    pub fn connect_lazy(url: &Secret) -> Result<Self, StoreError> {
+    pub fn connect_lazy(url: &Secret, key: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url.expose()).map_err(unavailable)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -57,7 +56,8 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(500));
         let connection =
             ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        Ok(Self { connection, increment: Script::new(INCREMENT), seed: Script::new(SEED) })
+        let (increment, seed) = (Script::new(INCREMENT), Script::new(SEED));
+        Ok(Self { connection, key: key.to_owned(), increment, seed })
     }
 }
 
@@ -69,7 +69,7 @@ fn unavailable(error: redis::RedisError) -> StoreError {
 impl VoteStore for RedisStore {
     async fn increment(&self, choice: &Choice) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let mut invocation = self.increment.key(KEY);
+        let mut invocation = self.increment.key(&self.key);
         invocation.arg(choice.as_str());
         let count: Option<i64> =
             invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
@@ -79,7 +79,7 @@ impl VoteStore for RedisStore {
     async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError> {
         let mut connection = self.connection.clone();
         let stored: std::collections::HashMap<String, u64> =
-            connection.hgetall(KEY).await.map_err(unavailable)?;
+            connection.hgetall(&self.key).await.map_err(unavailable)?;
         if stored.is_empty() {
             return Err(StoreError::NotSeeded);
         }
@@ -89,7 +89,7 @@ impl VoteStore for RedisStore {
 
     async fn seed(&self, counts: &Counts) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
-        let mut invocation = self.seed.key(KEY);
+        let mut invocation = self.seed.key(&self.key);
         for (choice, count) in counts {
             invocation.arg(choice.as_str()).arg(*count);
         }
@@ -100,7 +100,7 @@ impl VoteStore for RedisStore {
     async fn reset(&self, choices: &Choices) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
         let zeros: Vec<(&str, u64)> = choices.iter().map(|choice| (choice.as_str(), 0)).collect();
-        connection.hset_multiple::<_, _, _, ()>(KEY, &zeros).await.map_err(unavailable)
+        connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros).await.map_err(unavailable)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

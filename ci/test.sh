@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace.
+#
+# Store and ledger tests need a real Redis and PostgreSQL: this script starts throwaway ones on
+# free ports in a temporary directory, points the tests at them (TEST_REDIS_URL,
+# TEST_DATABASE_URL) and removes them afterwards. On Debian/Ubuntu it installs redis-server and
+# postgresql when they are missing and it can (root or sudo).
+#
+# Usage: ci/test.sh [extra arguments for cargo nextest run / cargo test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+postgres_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_missing() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -n "$(postgres_bin)" ] || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] && return
+  if ! command -v apt-get >/dev/null; then
+    echo "ci/test.sh: please install ${missing[*]} (Redis and PostgreSQL servers)" >&2
+    exit 1
+  fi
+  echo "ci/test.sh: installing ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user.
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+install_missing
+workdir=$(mktemp -d)
+chmod 755 "$workdir"
+cleanup() {
+  [ -f "$workdir/redis.pid" ] && kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true
+  [ -d "$workdir/pg" ] && as_postgres "$(postgres_bin)/pg_ctl" -D "$workdir/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+redis_port=$(free_port)
+redis_password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save '' \
+  --appendonly no --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"
+
+pg_port=$(free_port)
+mkdir "$workdir/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$workdir/pg"
+as_postgres "$(postgres_bin)/initdb" -D "$workdir/pg" -U vote --auth=trust >/dev/null
+as_postgres "$(postgres_bin)/pg_ctl" -D "$workdir/pg" -l "$workdir/pg/server.log" -w \
+  -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+
+export TEST_REDIS_URL="redis://:${redis_password}@127.0.0.1:${redis_port}/0"
+export TEST_DATABASE_URL="postgres://vote@127.0.0.1:${pg_port}/postgres"
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast "$@"
+else
+  cargo test --workspace --locked --no-fail-fast "$@"
+fi

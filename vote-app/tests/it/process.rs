@@ -1,0 +1,67 @@
+//! The real binary, as an operator starts and stops it.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{free_port, poll_until};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_vote-app");
+
+#[test]
+fn a_bad_setting_stops_startup_with_a_message_naming_the_variable() {
+    let output =
+        Command::new(BINARY).env("PORT", "eighty").env("REDIS_PWD", "pw").output().unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("PORT") && log.contains("eighty"), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly_with_exit_code_zero() {
+    let port = free_port();
+    let mut child = Command::new(BINARY)
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .env("ADMIN_TOKEN", "never-logged-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/health");
+    let up =
+        poll_until(Duration::from_secs(20), || async { client.get(&health).send().await.is_ok() });
+    assert!(up.await, "the server did not start");
+    client
+        .post(format!("http://127.0.0.1:{port}/"))
+        .form(&[("vote", "Cats")])
+        .send()
+        .await
+        .unwrap();
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let stopped = poll_until(Duration::from_secs(10), || {
+        let exited = child.try_wait().unwrap().is_some();
+        async move { exited }
+    });
+    assert!(stopped.await, "the server did not stop within 10 s of SIGTERM");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "exit status {:?}", output.status);
+
+    let log = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let requests: Vec<_> =
+        lines.iter().filter(|line| line["message"] == "finished processing request").collect();
+    assert!(
+        requests.iter().any(|line| line["span"]["route"] == "/" && line["status"] == 303),
+        "{log}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|line| line["span"]["request_id"].as_str().is_some_and(|id| id.len() == 36))
+    );
+    assert!(!log.contains("never-logged-token"));
+}
