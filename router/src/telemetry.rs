@@ -34,7 +34,12 @@ pub fn init(format: LogFormat) {
     // `try_init` fails only if a subscriber is already installed (tests); keeping it is right.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
     };
 }
 
