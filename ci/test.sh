@@ -17,6 +17,7 @@ postgres_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n
 install_missing() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ -n "$(postgres_bin)" ] || missing+=(postgresql)
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
@@ -37,7 +38,9 @@ install_missing
 workdir=$(mktemp -d)
 chmod 755 "$workdir"
 cleanup() {
-  [ -f "$workdir/redis.pid" ] && kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true
+  for pidfile in "$workdir"/redis*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
   [ -d "$workdir/pg" ] && as_postgres "$(postgres_bin)/pg_ctl" -D "$workdir/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$workdir"
 }
@@ -48,6 +51,21 @@ redis_password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save '' \
   --appendonly no --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"
 
+# A second Redis speaking TLS only, like Azure Cache for Redis on port 6380, with a certificate
+# from a CA made for this run; the tests trust that CA through SSL_CERT_FILE.
+tls_port=$(free_port)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=vote-app test CA" \
+  -keyout "$workdir/ca.key" -out "$workdir/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$workdir/redis.key" \
+  -out "$workdir/redis.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$workdir/san.ext"
+openssl x509 -req -in "$workdir/redis.csr" -CA "$workdir/ca.pem" -CAkey "$workdir/ca.key" \
+  -CAcreateserial -days 1 -extfile "$workdir/san.ext" -out "$workdir/redis.pem" 2>/dev/null
+redis-server --port 0 --tls-port "$tls_port" --bind 127.0.0.1 --requirepass "$redis_password" \
+  --tls-cert-file "$workdir/redis.pem" --tls-key-file "$workdir/redis.key" \
+  --tls-ca-cert-file "$workdir/ca.pem" --tls-auth-clients no --save '' --appendonly no \
+  --daemonize yes --pidfile "$workdir/redis-tls.pid" --logfile "$workdir/redis-tls.log"
+
 pg_port=$(free_port)
 mkdir "$workdir/pg"
 [ "$(id -u)" -eq 0 ] && chown postgres "$workdir/pg"
@@ -56,6 +74,8 @@ as_postgres "$(postgres_bin)/pg_ctl" -D "$workdir/pg" -l "$workdir/pg/server.log
   -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 
 export TEST_REDIS_URL="redis://:${redis_password}@127.0.0.1:${redis_port}/0"
+export TEST_REDISS_URL="rediss://:${redis_password}@localhost:${tls_port}/0"
+export SSL_CERT_FILE="$workdir/ca.pem"
 export TEST_DATABASE_URL="postgres://vote@127.0.0.1:${pg_port}/postgres"
 
 if cargo nextest --version >/dev/null 2>&1; then

@@ -97,3 +97,15 @@ async fn when_redis_goes_down_votes_get_503_and_service_resumes_by_itself_when_i
     let votes = app.votes().await;
     assert_eq!(votes["choices"][1]["votes"], 1);
 }
+
+#[tokio::test]
+async fn votes_are_counted_over_tls_as_azure_cache_for_redis_requires() {
+    let url = std::env::var("TEST_REDISS_URL")
+        .expect("TEST_REDISS_URL is not set: run the tests with ci/test.sh, which starts a TLS Redis");
+    assert!(url.starts_with("rediss://"));
+    let key = unique_key();
+    let app = spawn_app(&[("REDIS_URL", &url), ("REDIS_KEY", &key)]).await;
+    app.wait_until_ready(Duration::from_secs(10)).await;
+    assert_eq!(app.vote("Cats").await, 303);
+    assert_eq!(app.votes().await["choices"][0]["votes"], 1);
+}
