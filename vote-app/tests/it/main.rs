@@ -8,7 +8,6 @@
 //! `redis` and `ledger` need `TEST_REDIS_URL` and `TEST_DATABASE_URL`; `ci/test.sh` starts
 //! throwaway servers and sets them. Without them those tests fail and say so: they never skip.
 
-
 // A panic in a test is a failed assertion, which is exactly what unwrap means here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -65,3 +65,35 @@ async fn sigterm_stops_the_server_cleanly_with_exit_code_zero() {
     );
     assert!(!log.contains("never-logged-token"));
 }
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish_before_the_server_stops() {
+    use axum::routing::get;
+    use tokio::sync::oneshot;
+
+    let entered = std::sync::Arc::new(tokio::sync::Notify::new());
+    let in_handler = entered.clone();
+    let slow = get(move || {
+        let in_handler = in_handler.clone();
+        async move {
+            in_handler.notify_one();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            "finished"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        let _ = stop_rx.await;
+    };
+    let app = axum::Router::new().route("/slow", slow);
+    let server =
+        tokio::spawn(vote_app::server::serve(listener, app, signal, Duration::from_secs(5)));
+
+    let request = tokio::spawn(async move { reqwest::get(url).await?.text().await });
+    entered.notified().await;
+    stop_tx.send(()).unwrap();
+    assert_eq!(request.await.unwrap().unwrap(), "finished");
+    server.await.unwrap().unwrap();
+}

@@ -100,8 +100,9 @@ async fn when_redis_goes_down_votes_get_503_and_service_resumes_by_itself_when_i
 
 #[tokio::test]
 async fn votes_are_counted_over_tls_as_azure_cache_for_redis_requires() {
-    let url = std::env::var("TEST_REDISS_URL")
-        .expect("TEST_REDISS_URL is not set: run the tests with ci/test.sh, which starts a TLS Redis");
+    let url = std::env::var("TEST_REDISS_URL").expect(
+        "TEST_REDISS_URL is not set: run the tests with ci/test.sh, which starts a TLS Redis",
+    );
     assert!(url.starts_with("rediss://"));
     let key = unique_key();
     let app = spawn_app(&[("REDIS_URL", &url), ("REDIS_KEY", &key)]).await;
