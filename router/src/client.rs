@@ -1,55 +1,98 @@
 //! The pooled HTTP/1.1 client the router forwards with and probes health through.
 //!
-//! One client for the process: it keeps idle keep-alive connections to both upstreams, which is
-//! most of what makes a proxy fast. `https` upstreams go through rustls with the platform's root
-//! certificates; `http` ones through plain TCP.
+//! Each worker has one: it keeps idle keep-alive connections to both upstreams, which is most of
+//! what makes a proxy fast. `https` upstreams go through rustls, trusting the platform's root
+//! certificates plus those of `ROUTER_UPSTREAM_CA_FILE`; `http` ones go through plain TCP.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::{Either, Empty};
+use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::RootCertStore;
+use rustls::crypto::CryptoProvider;
 
 use crate::config::Config;
 
+/// Body of a request to an upstream: the client's body streamed through, or none (a retry, a
+/// health probe). An enum rather than a boxed body, so forwarding costs no allocation for it.
+pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+
 /// The client type shared by the proxy and the health prober.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("an https upstream is configured but no trusted root certificates could be loaded")]
-pub struct TlsRootsError(#[source] std::io::Error);
+pub enum TlsRootsError {
+    /// An `https` upstream needs at least one trusted root to verify its certificate against.
+    #[error(
+        "an https upstream is configured but no trusted root certificates could be loaded \
+         (install the system CA certificates or set ROUTER_UPSTREAM_CA_FILE)"
+    )]
+    NoRoots,
+    /// A certificate of `ROUTER_UPSTREAM_CA_FILE` cannot serve as a trust anchor.
+    #[error("ROUTER_UPSTREAM_CA_FILE holds a certificate that cannot be used as a root")]
+    BadExtraRoot(#[source] rustls::Error),
+    /// The crypto provider supports none of rustls' default protocol versions.
+    #[error("TLS cannot be configured")]
+    Protocol(#[source] rustls::Error),
+}
 
 /// How long an unused pooled connection is kept. Below the usual upstream keep-alive limits
 /// (nginx 75 s, App Service front ends minutes), so the router closes first and rarely writes to a
 /// connection the upstream is closing.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Builds the client with the configured connect timeout.
+/// Builds the client with the configured connect timeout and trusted roots.
 pub fn build_client(config: &Config) -> Result<UpstreamClient, TlsRootsError> {
     let mut tcp = HttpConnector::new();
     // The HTTPS connector wraps this one, so it must accept `https` URIs too.
     tcp.enforce_http(false);
     tcp.set_connect_timeout(Some(config.connect_timeout));
+    // Requests are written in one piece; Nagle's algorithm would only delay them.
     tcp.set_nodelay(true);
-    let needs_tls = [&config.even, &config.odd].iter().any(|u| u.url.scheme_str() == Some("https"));
-    let tls = match HttpsConnectorBuilder::new().with_native_roots() {
-        Ok(builder) => builder,
-        // A container without CA certificates can still proxy to plain-http upstreams.
-        Err(error) if needs_tls => return Err(TlsRootsError(error)),
-        Err(_) => HttpsConnectorBuilder::new().with_tls_config(empty_tls_config()),
-    };
-    let connector = tls.https_or_http().enable_http1().wrap_connector(tcp);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(config)?)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new())
+        // The proxy sets `Host` itself (the upstream's name, see `headers::rewrite_host`).
+        .set_host(false)
         .build(connector))
 }
 
-fn empty_tls_config() -> rustls::ClientConfig {
-    rustls::ClientConfig::builder()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth()
+/// rustls settings: the platform's roots plus the configured extra ones, TLS 1.2 and 1.3.
+///
+/// The connector sends the upstream URL's host as SNI and verifies the certificate against it,
+/// which is what App Service (`*.azurewebsites.net`) and any ingress with its own CA expect.
+fn tls_config(config: &Config) -> Result<rustls::ClientConfig, TlsRootsError> {
+    let mut roots = RootCertStore::empty();
+    // Unreadable or unparsable system certificates are skipped, as rustls-native-certs advises:
+    // one bad file in /etc/ssl must not take the others down with it.
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    for certificate in &config.upstream_ca {
+        roots.add(certificate.clone()).map_err(TlsRootsError::BadExtraRoot)?;
+    }
+    let needs_tls = [&config.even, &config.odd].iter().any(|u| u.url.scheme_str() == Some("https"));
+    // A container without CA certificates can still proxy to plain-http upstreams.
+    if roots.is_empty() && needs_tls {
+        return Err(TlsRootsError::NoRoots);
+    }
+    // The provider `main` installed; aws-lc-rs (the workspace's choice) if none was.
+    let provider = CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(TlsRootsError::Protocol)?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -15,9 +15,13 @@
 //! | `ROUTER_HEALTH_TIMEOUT_MS`   | `1000`    | one probe's deadline                                 |
 //! | `ROUTER_HEALTH_PATH`         | `/health` | path probed on each upstream                         |
 //! | `ROUTER_SHUTDOWN_TIMEOUT_MS` | `10000`   | how long in-flight requests may drain on SIGTERM     |
+//! | `ROUTER_UPSTREAM_CA_FILE`    | none      | PEM file of extra roots trusted for https upstreams  |
 //! | `LOG_FORMAT`                 | `text`    | `json` for one JSON object per line (containers)     |
 
 use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 use crate::clock::Parity;
 use crate::telemetry::LogFormat;
@@ -44,6 +48,9 @@ pub struct Config {
     pub health_path: String,
     /// Upper bound on draining in-flight requests at shutdown, below Kubernetes' grace period.
     pub shutdown_timeout: Duration,
+    /// Extra root certificates trusted for `https` upstreams, besides the platform's: a private
+    /// CA (an AKS ingress, a test CA) without changing the process or the image's trust store.
+    pub upstream_ca: Vec<CertificateDer<'static>>,
     /// Human-readable text on a terminal, JSON in containers.
     pub log_format: LogFormat,
 }
@@ -91,6 +98,7 @@ impl Config {
             health_timeout: env.millis("ROUTER_HEALTH_TIMEOUT_MS", 1_000)?,
             health_path: env.parse("ROUTER_HEALTH_PATH", "/health".to_owned(), parse_path)?,
             shutdown_timeout: env.millis("ROUTER_SHUTDOWN_TIMEOUT_MS", 10_000)?,
+            upstream_ca: env.parse("ROUTER_UPSTREAM_CA_FILE", Vec::new(), read_pem_certificates)?,
             log_format: env.parse("LOG_FORMAT", LogFormat::Text, parse_log_format)?,
         })
     }
@@ -100,18 +108,18 @@ impl Config {
 struct Lookup<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Lookup<'_> {
-    fn parse<T>(
+    fn parse<T, E: ToString>(
         &self,
         var: &'static str,
         default: T,
-        parse: impl Fn(&str) -> Result<T, &'static str>,
+        parse: impl Fn(&str) -> Result<T, E>,
     ) -> Result<T, ConfigError> {
         match (self.0)(var) {
             None => Ok(default),
             Some(value) => parse(value.trim()).map_err(|reason| ConfigError::Invalid {
                 var,
                 value,
-                reason: reason.to_owned(),
+                reason: reason.to_string(),
             }),
         }
     }
@@ -140,6 +148,18 @@ impl Lookup<'_> {
 
 fn parse_path(raw: &str) -> Result<String, &'static str> {
     if raw.starts_with('/') { Ok(raw.to_owned()) } else { Err("must start with '/'") }
+}
+
+/// Every certificate of the PEM file at `path`; a file without any is refused, since trusting
+/// nothing extra is surely not what setting the variable meant.
+fn read_pem_certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|error| format!("cannot read PEM certificates: {error}"))?;
+    if certificates.is_empty() {
+        return Err("the file contains no PEM certificate".to_owned());
+    }
+    Ok(certificates)
 }
 
 fn parse_log_format(raw: &str) -> Result<LogFormat, &'static str> {

@@ -3,8 +3,6 @@
 //! Each rule is one decision a reverse proxy has to make, kept apart so it can be read and tested
 //! on its own (the approach of pingora and linkerd2-proxy). The proxy pipeline calls them in order.
 
-use std::net::IpAddr;
-
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::clock::Parity;
@@ -19,6 +17,8 @@ pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-ho
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// The scheme the client used to reach the edge.
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// Correlates the client's, the router's and the upstream's log lines for one request.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1, plus the
 /// non-standard `Proxy-Connection` and `Keep-Alive` that old clients still send).
@@ -67,8 +67,10 @@ pub fn rewrite_host(headers: &mut HeaderMap, upstream_host: &HeaderValue) {
 
 /// Appends the client's address to `X-Forwarded-For`, keeping what earlier proxies recorded.
 ///
+/// `client` is the address already rendered as a header value: it is the same for every request
+/// of a connection, so the server renders it once per connection, not once per request.
 /// Several `X-Forwarded-For` lines are merged into one list, as RFC 9110 allows for list headers.
-pub fn append_forwarded_for(headers: &mut HeaderMap, client: IpAddr) {
+pub fn append_forwarded_for(headers: &mut HeaderMap, client: &HeaderValue) {
     let earlier: Vec<&str> = headers
         .get_all(X_FORWARDED_FOR)
         .iter()
@@ -76,11 +78,36 @@ pub fn append_forwarded_for(headers: &mut HeaderMap, client: IpAddr) {
         .map(str::trim)
         .filter(|value| !value.is_empty())
         .collect();
-    let client = client.to_string();
-    let chain =
-        if earlier.is_empty() { client } else { format!("{}, {client}", earlier.join(", ")) };
-    if let Ok(value) = HeaderValue::from_str(&chain) {
+    if earlier.is_empty() {
+        headers.insert(X_FORWARDED_FOR, client.clone());
+        return;
+    }
+    let client = client.to_str().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&format!("{}, {client}", earlier.join(", "))) {
         headers.insert(X_FORWARDED_FOR, value);
+    }
+}
+
+/// Keeps the client's `X-Request-Id`, or sets one made by `make`; returns the id in force.
+///
+/// Why keep the client's: a front end (App Service, an ingress) may have assigned one already,
+/// and one id across every hop is what makes the log lines of a request findable together.
+pub fn ensure_request_id(
+    headers: &mut HeaderMap,
+    make: impl FnOnce() -> Option<HeaderValue>,
+) -> Option<HeaderValue> {
+    if let Some(id) = headers.get(X_REQUEST_ID) {
+        return Some(id.clone());
+    }
+    let id = make()?;
+    headers.insert(X_REQUEST_ID, id.clone());
+    Some(id)
+}
+
+/// Returns the request id to the client, unless the response already names one.
+pub fn propagate_request_id(headers: &mut HeaderMap, id: Option<HeaderValue>) {
+    if let Some(id) = id {
+        headers.entry(X_REQUEST_ID).or_insert(id);
     }
 }
 
@@ -178,7 +205,7 @@ mod tests {
 
     #[test]
     fn append_forwarded_for_keeps_the_chain_and_adds_the_client() {
-        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let client = HeaderValue::from_static("203.0.113.7");
         let cases: [(Pairs<'_>, &str); 4] = [
             (&[], "203.0.113.7"),
             (&[("x-forwarded-for", "10.0.0.1")], "10.0.0.1, 203.0.113.7"),
@@ -190,7 +217,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             let mut headers = map(input);
-            append_forwarded_for(&mut headers, client);
+            append_forwarded_for(&mut headers, &client);
             assert_eq!(headers.get_all(X_FORWARDED_FOR).iter().count(), 1);
             assert_eq!(headers[X_FORWARDED_FOR], expected, "{input:?}");
         }
@@ -215,6 +242,34 @@ mod tests {
             mark_routed(&mut headers, upstream, fallback);
             assert_eq!(headers[X_ROUTED_TO], routed);
             assert_eq!(headers.get(X_ROUTER_FALLBACK).map(|v| v.to_str().unwrap()), flag);
+        }
+    }
+
+    #[test]
+    fn ensure_request_id_keeps_the_clients_id_or_sets_a_new_one() {
+        let made = HeaderValue::from_static("made-here");
+        let cases: [(Pairs<'_>, &str); 2] =
+            [(&[], "made-here"), (&[("x-request-id", "from-the-edge")], "from-the-edge")];
+        for (input, expected) in cases {
+            let mut headers = map(input);
+            let id = ensure_request_id(&mut headers, || Some(made.clone()));
+            assert_eq!(id.unwrap(), expected, "{input:?}");
+            assert_eq!(headers[X_REQUEST_ID], expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn propagate_request_id_keeps_an_id_the_response_already_has() {
+        let cases: [(Pairs<'_>, Option<&str>, Option<&str>); 3] = [
+            (&[], Some("ours"), Some("ours")),
+            (&[("x-request-id", "upstream's")], Some("ours"), Some("upstream's")),
+            (&[], None, None),
+        ];
+        for (input, id, expected) in cases {
+            let mut headers = map(input);
+            propagate_request_id(&mut headers, id.map(HeaderValue::from_static));
+            let got = headers.get(X_REQUEST_ID).map(|v| v.to_str().unwrap());
+            assert_eq!(got, expected, "{input:?}");
         }
     }
 }

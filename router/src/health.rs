@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
 use http::{Request, header};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Either, Empty};
 use tokio::task::JoinHandle;
 
 use crate::client::UpstreamClient;
@@ -117,7 +116,7 @@ async fn probe(
     let request = Request::get(uri)
         .header(header::HOST, upstream.host.clone())
         .header(header::USER_AGENT, "router-health-probe")
-        .body(Body::empty())
+        .body(Either::Right(Empty::new()))
         .map_err(|_| "invalid health request")?;
     let exchange = async {
         let response = client.request(request).await.map_err(|_| "health probe failed")?;

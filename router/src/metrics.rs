@@ -4,6 +4,7 @@
 //! (`2xx` …), error kinds. Never a URI, a path or a client address: each distinct label value is
 //! a new time series kept forever, so a raw path would let any client grow the router's memory.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -51,7 +52,14 @@ pub struct Metrics {
     fallbacks: Family<FallbackLabels, Counter>,
     /// 1 when the upstream is considered healthy, 0 when down.
     upstream_up: Family<UpstreamLabels, Gauge>,
+    /// Handles into `requests`, one slot per upstream (`even`, `odd`, `none`) and status class.
+    request_slots: [[OnceLock<Counter>; 5]; 3],
+    /// Handles into `latency`, one per upstream.
+    latency_slots: [OnceLock<Histogram>; 2],
 }
+
+/// Upstream label values, indexed like [`Metrics::request_slots`].
+const UPSTREAM_NAMES: [&str; 3] = ["even", "odd", "none"];
 
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
@@ -81,19 +89,40 @@ impl Default for Metrics {
             "Whether the upstream is considered healthy",
             upstream_up.clone(),
         );
-        Self { registry, requests, latency, fallbacks, upstream_up }
+        Self {
+            registry,
+            requests,
+            latency,
+            fallbacks,
+            upstream_up,
+            request_slots: Default::default(),
+            latency_slots: Default::default(),
+        }
     }
 }
 
 impl Metrics {
     /// Records one proxied request; `upstream` is `None` when no upstream could be tried.
+    ///
+    /// Why the slots: a `Family` lookup hashes the labels under a lock on every call, which showed
+    /// in the proxy's profile. Each label combination is looked up once, on its first use (so the
+    /// rendered output lists exactly the combinations seen, as before), and later requests only
+    /// touch the cached handle, which shares the counter with the family.
     pub fn observe_request(&self, upstream: Option<Parity>, status: StatusCode, latency: Duration) {
-        let name = upstream.map_or("none", Parity::as_str);
-        let labels = RequestLabels { upstream: name, status_class: status_class(status) };
-        self.requests.get_or_create(&labels).inc();
+        let (u, c) = (upstream_index(upstream), class_index(status));
+        self.request_slots[u][c]
+            .get_or_init(|| {
+                let labels =
+                    RequestLabels { upstream: UPSTREAM_NAMES[u], status_class: STATUS_CLASSES[c] };
+                self.requests.get_or_create_owned(&labels)
+            })
+            .inc();
         if upstream.is_some() {
-            self.latency
-                .get_or_create(&UpstreamLabels { upstream: name })
+            self.latency_slots[u]
+                .get_or_init(|| {
+                    self.latency
+                        .get_or_create_owned(&UpstreamLabels { upstream: UPSTREAM_NAMES[u] })
+                })
                 .observe(latency.as_secs_f64());
         }
     }
@@ -132,12 +161,26 @@ impl Metrics {
 
 /// `2xx`-style class of a status code: a bounded label, unlike the code itself.
 pub fn status_class(status: StatusCode) -> &'static str {
+    STATUS_CLASSES[class_index(status)]
+}
+
+/// Index of `status`'s class in [`STATUS_CLASSES`].
+fn class_index(status: StatusCode) -> usize {
     match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
+    }
+}
+
+/// Index of an upstream's label in [`UPSTREAM_NAMES`].
+fn upstream_index(upstream: Option<Parity>) -> usize {
+    match upstream {
+        Some(Parity::Even) => 0,
+        Some(Parity::Odd) => 1,
+        None => 2,
     }
 }
 

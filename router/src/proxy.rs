@@ -6,27 +6,32 @@
 //! 3. **forward** it with the pooled client, bounded by the request timeout;
 //! 4. **finish** the response: strip hop-by-hop headers, add `X-Routed-To`/`X-Router-Fallback`;
 //! 5. **record** span fields and metrics (the log line itself is written by
-//!    [`crate::telemetry::log_request`]).
+//!    [`crate::telemetry::log_finished`]).
 //!
 //! Bodies are never collected: the client's body stream is handed to the upstream request and
 //! the upstream's body stream to the response, so memory stays flat whatever their size.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use http::request::Parts;
-use http::{StatusCode, Version};
-use http_body_util::BodyExt as _;
+use http::{HeaderValue, Request, Response, StatusCode, Version};
+use http_body_util::{Either, Empty};
 use hyper::body::{Body as _, Incoming};
+use tracing::Span;
 
+use crate::client::UpstreamBody;
 use crate::clock::Parity;
 use crate::error::RouterError;
 use crate::headers;
 use crate::health::Health;
 use crate::state::AppState;
+
+/// Body of every response the router sends: an upstream's, streamed through untouched, or one
+/// the router made (errors, its own endpoints). An enum rather than a boxed body, so the common
+/// case costs no allocation.
+pub type ResponseBody = Either<Incoming, Body>;
 
 /// What routing decided for one request; filled as the pipeline runs.
 #[derive(Debug, Clone, Copy)]
@@ -39,43 +44,49 @@ struct Routed {
     fallback: bool,
 }
 
-/// Handler for every proxied request.
-pub async fn proxy(State(state): State<AppState>, request: Request) -> Response {
+/// Runs the pipeline for one request from `client`, recording into the request's `span`.
+pub async fn proxy(
+    state: &AppState,
+    request: Request<Incoming>,
+    client: Option<&HeaderValue>,
+    span: &Span,
+) -> Response<ResponseBody> {
     let started = Instant::now();
     let parity = Parity::of(state.clock.now());
     let mut routed = Routed { parity, upstream: None, fallback: false };
-    let response = match run(&state, request, &mut routed).await {
+    let response = match run(state, request, client, &mut routed).await {
         Ok(response) => response,
-        Err(error) => error.into_response(),
+        Err(error) => error.into_response().map(Either::Right),
     };
-    record(&state, &routed, response.status(), started.elapsed());
+    record(state, span, &routed, response.status(), started.elapsed());
     response
 }
 
 async fn run(
     state: &AppState,
-    request: Request,
+    request: Request<Incoming>,
+    client: Option<&HeaderValue>,
     routed: &mut Routed,
-) -> Result<Response, RouterError> {
+) -> Result<Response<ResponseBody>, RouterError> {
     let target = choose_upstream(routed.parity, &state.health)?;
     routed.upstream = Some(target);
     routed.fallback = target != routed.parity;
     let (mut parts, body) = request.into_parts();
-    prepare_request(&mut parts);
+    prepare_request(&mut parts, client);
     // Retrying on the other upstream is only safe when the request can be sent again exactly:
     // a connect error means nothing reached the upstream, but a streamed body is consumed by the
     // first attempt. So only bodiless requests (most GETs, the health-critical page loads) are
     // retried; a POST whose upstream just died gets a 502, and the next one goes to the other
     // upstream because the failure marked this one down.
     let retry_head = body.is_end_stream().then(|| copy_head(&parts));
-    let first = forward(state, target, parts, body).await;
+    let first = forward(state, target, parts, Either::Left(body)).await;
     let response = match (first, retry_head) {
         (Err(RouterError::Connect { .. }), Some(head))
             if state.health.is_healthy(target.other()) =>
         {
             routed.upstream = Some(target.other());
             routed.fallback = target.other() != routed.parity;
-            forward(state, target.other(), head, Body::empty()).await?
+            forward(state, target.other(), head, Either::Right(Empty::new())).await?
         }
         (first, _) => first?,
     };
@@ -91,10 +102,10 @@ fn choose_upstream(parity: Parity, health: &Health) -> Result<Parity, RouterErro
 }
 
 /// Phase 2 (upstream-independent part): header rules that hold whichever upstream is used.
-fn prepare_request(parts: &mut Parts) {
+fn prepare_request(parts: &mut Parts, client: Option<&HeaderValue>) {
     headers::strip_hop_by_hop(&mut parts.headers);
-    if let Some(ConnectInfo(client)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-        headers::append_forwarded_for(&mut parts.headers, client.ip());
+    if let Some(client) = client {
+        headers::append_forwarded_for(&mut parts.headers, client);
     }
     headers::set_forwarded_proto(&mut parts.headers);
 }
@@ -104,14 +115,14 @@ async fn forward(
     state: &AppState,
     target: Parity,
     mut parts: Parts,
-    body: Body,
-) -> Result<http::Response<Incoming>, RouterError> {
+    body: UpstreamBody,
+) -> Result<Response<Incoming>, RouterError> {
     let upstream = state.upstreams.get(target);
     parts.uri = upstream.uri_for(parts.uri.path_and_query())?;
     // The client side may be HTTP/1.0; the pooled upstream connections are HTTP/1.1.
     parts.version = Version::HTTP_11;
     headers::rewrite_host(&mut parts.headers, &upstream.host);
-    let request = http::Request::from_parts(parts, body);
+    let request = Request::from_parts(parts, body);
     match tokio::time::timeout(state.request_timeout, state.client.request(request)).await {
         Err(_elapsed) => Err(RouterError::Timeout { upstream: target }),
         Ok(Err(source)) if source.is_connect() => {
@@ -124,18 +135,17 @@ async fn forward(
 }
 
 /// Phase 4: the upstream's response, cleaned of hop-by-hop headers and labelled.
-fn finish(response: http::Response<Incoming>, routed: &Routed) -> Response {
+fn finish(response: Response<Incoming>, routed: &Routed) -> Response<ResponseBody> {
     let (mut parts, body) = response.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);
     if let Some(upstream) = routed.upstream {
         headers::mark_routed(&mut parts.headers, upstream, routed.fallback);
     }
-    Response::from_parts(parts, Body::new(body.map_err(axum::Error::new)))
+    Response::from_parts(parts, Either::Left(body))
 }
 
 /// Phase 5: span fields for the request's log line, and metrics.
-fn record(state: &AppState, routed: &Routed, status: StatusCode, latency: Duration) {
-    let span = tracing::Span::current();
+fn record(state: &AppState, span: &Span, routed: &Routed, status: StatusCode, latency: Duration) {
     span.record("parity", routed.parity.as_str());
     span.record("fallback", routed.fallback);
     if let Some(upstream) = routed.upstream {
@@ -149,7 +159,7 @@ fn record(state: &AppState, routed: &Routed, status: StatusCode, latency: Durati
 
 /// The request line and headers, for sending a bodiless request a second time.
 fn copy_head(parts: &Parts) -> Parts {
-    let (mut head, ()) = http::Request::new(()).into_parts();
+    let (mut head, ()) = Request::new(()).into_parts();
     head.method = parts.method.clone();
     head.uri = parts.uri.clone();
     head.version = parts.version;

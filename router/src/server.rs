@@ -1,13 +1,23 @@
 //! Serving: accept connections until shutdown, then drain in-flight requests, bounded.
+//!
+//! The accept loop and the per-connection HTTP/1.1 server are hyper's own, without a tower
+//! stack: each request goes straight to [`App::handle`], which is where the router's pipeline
+//! starts (see `router/README.md`, Performance, for what this saved).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
-use axum::Router;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use http::HeaderValue;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::routes::App;
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish for
 /// at most `drain_timeout`.
@@ -17,36 +27,86 @@ use tokio::sync::{oneshot, watch};
 /// past Kubernetes' grace period and get it killed mid-write anyway.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
-    let (draining_tx, draining_rx) = oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: draining in-flight requests");
-        let _ = draining_tx.send(());
-    };
-    // ConnectInfo gives the proxy the client address for `X-Forwarded-For`.
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
-    let drain_deadline = async move {
-        match draining_rx.await {
-            Ok(()) => tokio::time::sleep(drain_timeout).await,
-            // The signal future was dropped without firing: the server has already stopped.
-            Err(_) => std::future::pending().await,
+    let (draining_tx, draining) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, client)) => {
+                    connections.spawn(serve_connection(stream, client, app.clone(), draining.clone()));
+                }
+                Err(error) => back_off_after(error).await,
+            },
+            // Reap finished connections so the set only holds live ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
+    }
+    drop(listener);
+    tracing::info!(connections = connections.len(), "shutting down: draining in-flight requests");
+    let _ = draining_tx.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(drain_timeout, drained).await.is_err() {
+        tracing::warn!(?drain_timeout, "drain timeout reached; closing remaining connections");
+    }
+    // Dropping the set aborts whatever is left.
+    Ok(())
+}
+
+/// Serves one client connection until it closes, or until draining finishes its current request.
+async fn serve_connection(
+    stream: TcpStream,
+    client: SocketAddr,
+    app: App,
+    mut draining: watch::Receiver<bool>,
+) {
+    // Responses are written as soon as they are complete: Nagle's algorithm would hold a small
+    // write back until the client's (delayed) ACK of the previous one.
+    let _ = stream.set_nodelay(true);
+    // The client address is the same for every request of the connection: rendered once here.
+    let client = HeaderValue::from_str(&client.ip().to_string()).ok();
+    let service = service_fn(move |request| {
+        let (app, client) = (app.clone(), client.clone());
+        async move { Ok::<_, std::convert::Infallible>(app.handle(request, client.as_ref()).await) }
+    });
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let drain_starts = async move {
+        // The returned guard borrows the channel: dropped here, before anything else awaits.
+        let _ = draining.wait_for(|&draining| draining).await;
     };
     tokio::select! {
-        served = server => served,
-        () = drain_deadline => {
-            tracing::warn!(?drain_timeout, "drain timeout reached; closing remaining connections");
-            Ok(())
+        result = connection.as_mut() => log_connection_end(result),
+        () = drain_starts => {
+            // Finish the request in flight (if any), then close instead of keeping alive.
+            connection.as_mut().graceful_shutdown();
+            log_connection_end(connection.await);
         }
     }
 }
 
-/// Serves on `workers` threads, each running its own single-threaded runtime with the `Router`
+fn log_connection_end(result: Result<(), hyper::Error>) {
+    if let Err(error) = result {
+        tracing::debug!(%error, "client connection ended with an error");
+    }
+}
+
+/// After a failed `accept`: errors about one connection (reset before it was accepted) are
+/// skipped; anything else (out of file descriptors) gets a pause so the loop does not spin.
+async fn back_off_after(error: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(error.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        tracing::warn!(%error, "accept failed; pausing for a second");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Serves on `workers` threads, each running its own single-threaded runtime with the [`App`]
 /// that `make_app` builds for it, all accepting from `listener`. Returns when every worker has
 /// drained (bounded by `drain_timeout`) after `shutdown` turned `true`.
 ///
@@ -59,7 +119,7 @@ pub async fn serve(
 pub fn serve_per_core<E>(
     listener: std::net::TcpListener,
     workers: usize,
-    make_app: impl Fn() -> Result<Router, E>,
+    make_app: impl Fn() -> Result<App, E>,
     shutdown: watch::Receiver<bool>,
     drain_timeout: Duration,
 ) -> std::io::Result<()>

@@ -1,19 +1,15 @@
 //! Logs: one subscriber for the process, and one line per request.
 //!
 //! Every request runs inside a `request` span whose fields (request id, method, route, upstream,
-//! parity, fallback, status, latency) are filled as the pipeline learns them; [`log_request`]
+//! parity, fallback, status, latency) are filled as the pipeline learns them; [`log_finished`]
 //! emits the single line when the response is ready. Text on a terminal, JSON in containers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
-use http::HeaderValue;
-use tower_http::request_id::{MakeRequestId, RequestId};
-use tracing::Instrument;
+use http::{HeaderValue, Method, StatusCode};
+use tracing::Span;
 use tracing::field::Empty;
 use tracing_subscriber::EnvFilter;
 
@@ -43,43 +39,42 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// Middleware: opens the request span and writes the request's one log line.
+/// Opens the span of one request; its fields are filled as the pipeline learns them.
 ///
-/// The route field is the matched route template, or `proxy` for everything forwarded, so raw
-/// URIs (which may carry ids or tokens in their query) never become a field.
-pub async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route =
-        request.extensions().get::<MatchedPath>().map_or("proxy", MatchedPath::as_str).to_owned();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let span = tracing::info_span!(
+/// The route field is a template (`proxy`, `/router/status`…), never the raw URI, which may
+/// carry ids or tokens in its query. When the `info` level is off (`RUST_LOG=warn`) this is a
+/// disabled span and none of the fields is evaluated, so logging costs nothing per request.
+pub fn request_span(
+    method: &Method,
+    route: &'static str,
+    request_id: Option<&HeaderValue>,
+) -> Span {
+    tracing::info_span!(
         "request",
-        request_id = %request_id,
-        method = %request.method(),
-        route = %route,
+        request_id = request_id.and_then(|id| id.to_str().ok()).unwrap_or("-"),
+        method = method.as_str(),
+        route,
         upstream = Empty,
         parity = Empty,
         fallback = Empty,
         status = Empty,
         latency_ms = Empty,
         error = Empty,
-    );
-    let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status();
-    span.record("status", status.as_u16());
-    span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+    )
+}
+
+/// Writes the request's one log line: `warn` for a 5xx (visible with `RUST_LOG=warn`), else `info`.
+pub fn log_finished(span: &Span, status: StatusCode, started: Instant) {
+    if !span.is_disabled() {
+        span.record("status", status.as_u16());
+        span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+    }
     let _entered = span.enter();
     if status.is_server_error() {
         tracing::warn!("request failed");
     } else {
         tracing::info!("request finished");
     }
-    response
 }
 
 /// Makes `X-Request-Id` values: UUIDv4-shaped, unique per process, without a system call.
@@ -102,15 +97,16 @@ impl Default for MakeRequestIds {
     }
 }
 
-impl MakeRequestId for MakeRequestIds {
-    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+impl MakeRequestIds {
+    /// The next id, as the header value it is sent in.
+    pub fn next(&self) -> Option<HeaderValue> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let high = splitmix64(self.seed ^ n);
         let low = splitmix64(high ^ n.rotate_left(32));
         let bytes = ((u128::from(high) << 64) | u128::from(low)).to_be_bytes();
         let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
         let mut text = uuid::Uuid::encode_buffer();
-        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).ok().map(RequestId::new)
+        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).ok()
     }
 }
 
@@ -130,12 +126,11 @@ mod tests {
 
     #[test]
     fn request_ids_are_distinct_uuid_v4_strings() {
-        let mut ids = MakeRequestIds::default();
-        let request = http::Request::new(());
+        let ids = MakeRequestIds::default();
         let seen: HashSet<String> = (0..10_000)
             .map(|_| {
-                let id = ids.make_request_id(&request).unwrap();
-                id.header_value().to_str().unwrap().to_owned()
+                let id = ids.next().unwrap();
+                id.to_str().unwrap().to_owned()
             })
             .collect();
         assert_eq!(seen.len(), 10_000);

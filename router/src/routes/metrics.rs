@@ -10,9 +10,12 @@ use crate::clock::Parity;
 use crate::error::RouterError;
 use crate::state::AppState;
 
+/// Prometheus exposition.
+pub(super) const METRICS: &str = "/router/metrics";
+
 /// The routes of this module.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/router/metrics", get(metrics))
+    Router::new().route(METRICS, get(metrics))
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, RouterError> {

@@ -9,9 +9,14 @@ use serde::Serialize;
 use crate::clock::{Parity, unix_minute};
 use crate::state::AppState;
 
+/// Liveness of the router itself.
+pub(super) const HEALTH: &str = "/router/health";
+/// What the router would do with a request now, and what it has done.
+pub(super) const STATUS: &str = "/router/status";
+
 /// The routes of this module.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/router/health", get(health)).route("/router/status", get(status))
+    Router::new().route(HEALTH, get(health)).route(STATUS, get(status))
 }
 
 /// Liveness of the router alone: it does not depend on the upstreams, so an orchestrator never
