@@ -233,4 +233,32 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_millis(150));
         assert_eq!(config.log_format, LogFormat::Json);
     }
+
+    #[test]
+    fn the_upstream_ca_file_adds_its_certificates_and_a_bad_one_names_the_variable() {
+        let dir = std::env::temp_dir();
+        let id = std::process::id();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["test-ca".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let good = dir.join(format!("router-config-ca-{id}.pem"));
+        let empty = dir.join(format!("router-config-empty-{id}.pem"));
+        let missing = dir.join(format!("router-config-missing-{id}.pem"));
+        std::fs::write(&good, ca.pem()).unwrap();
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+
+        assert!(config_with(&[]).unwrap().upstream_ca.is_empty(), "none by default");
+        let config = config_with(&[("ROUTER_UPSTREAM_CA_FILE", good.to_str().unwrap())]).unwrap();
+        assert_eq!(config.upstream_ca, vec![ca.der().clone()]);
+        for (path, reason) in [(&empty, "no PEM certificate"), (&missing, "cannot read")] {
+            let path = path.to_str().unwrap();
+            let error = config_with(&[("ROUTER_UPSTREAM_CA_FILE", path)]).unwrap_err().to_string();
+            let named = format!("ROUTER_UPSTREAM_CA_FILE=\"{path}\" is invalid");
+            assert!(error.starts_with(&named) && error.contains(reason), "{error}");
+        }
+        let _ = std::fs::remove_file(good);
+        let _ = std::fs::remove_file(empty);
+    }
 }

@@ -70,10 +70,10 @@ impl App {
         mut request: Request<Incoming>,
         client: Option<&HeaderValue>,
     ) -> Response<ResponseBody> {
-        let started = Instant::now();
         let id = headers::ensure_request_id(request.headers_mut(), || self.0.request_ids.next());
         let route = route_of(request.uri().path());
         let span = telemetry::request_span(request.method(), route, id.as_ref());
+        let started = (!span.is_disabled()).then(Instant::now);
         let mut response = if route == PROXY_ROUTE {
             proxy(&self.0.state, request, client, &span).instrument(span.clone()).await
         } else {

@@ -14,3 +14,4 @@ mod routing;
 mod shutdown;
 mod streaming;
 mod support;
+mod tls;
