@@ -53,7 +53,8 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_passwor
   --appendonly no --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"
 
 # A second Redis speaking TLS only, like Azure Cache for Redis on port 6380, with a certificate
-# from a CA made for this run; the tests trust that CA through SSL_CERT_FILE.
+# for localhost from a CA made for this run; the tests trust that CA through SSL_CERT_FILE, and
+# the Key Vault stand-in serves the same certificate.
 tls_port=$(free_port)
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=vote-app test CA" \
   -keyout "$workdir/ca.key" -out "$workdir/ca.pem" 2>/dev/null
@@ -77,6 +78,7 @@ as_postgres "$(postgres_bin)/pg_ctl" -D "$workdir/pg" -l "$workdir/pg/server.log
 export TEST_REDIS_URL="redis://:${redis_password}@127.0.0.1:${redis_port}/0"
 export TEST_REDISS_URL="rediss://:${redis_password}@localhost:${tls_port}/0"
 export SSL_CERT_FILE="$workdir/ca.pem"
+export TEST_TLS_CERT_FILE="$workdir/redis.pem" TEST_TLS_KEY_FILE="$workdir/redis.key"
 export TEST_DATABASE_URL="postgres://vote@127.0.0.1:${pg_port}/postgres"
 
 if cargo nextest --version >/dev/null 2>&1; then

@@ -1,11 +1,11 @@
-//! Starts the vote-app: crypto provider, config, telemetry, state, listener, serve.
+//! Starts the vote-app: crypto provider, telemetry, secrets, config, state, listener, serve.
 
 use std::net::{Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
-use vote_app::config::Config;
+use vote_app::config::{Config, LogFormat};
 use vote_app::error::error_chain;
-use vote_app::{app, server, startup, telemetry};
+use vote_app::{app, secrets, server, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -13,15 +13,29 @@ async fn main() -> ExitCode {
     // whole process before any TLS connection, or the first `rediss://` connection panics.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
-    let config = match Config::from_env() {
+    // Logging starts before the config is validated, so secret loading can report progress;
+    // a bad LOG_FORMAT is reported by the config below.
+    let env = |name: &str| std::env::var(name).ok();
+    let log_format = match env("LOG_FORMAT").as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    };
+    telemetry::init(log_format);
+
+    let secrets = match secrets::resolve(env).await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            tracing::error!(error = %error_chain(&error), "cannot read the secrets");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match Config::from_lookup(|name| secrets.get(name).or_else(|| env(name))) {
         Ok(config) => config,
         Err(error) => {
-            telemetry::init(vote_app::config::LogFormat::Text);
             tracing::error!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init(config.log_format);
 
     let state = match startup::build_state(&config) {
         Ok(state) => state,

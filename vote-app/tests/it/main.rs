@@ -3,16 +3,21 @@
 //! - `routes`: every route in process, through `app(..).oneshot(..)`, on the in-memory store;
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
-//! - `process`: the real binary: bad config refused, SIGTERM exits cleanly.
+//! - `process`: the real binary: bad config refused, SIGTERM exits cleanly;
+//! - `keyvault`: the real binary reading its secrets from a Key Vault stand-in over HTTPS
+//!   (`vault_standin`), authenticated by a managed-identity token endpoint.
 //!
-//! `redis` and `ledger` need `TEST_REDIS_URL` and `TEST_DATABASE_URL`; `ci/test.sh` starts
-//! throwaway servers and sets them. Without them those tests fail and say so: they never skip.
+//! `redis` and `ledger` need `TEST_REDIS_URL` and `TEST_DATABASE_URL`, `keyvault` a certificate
+//! for `localhost` (`TEST_TLS_CERT_FILE`, `TEST_TLS_KEY_FILE`) from a CA in `SSL_CERT_FILE`;
+//! `ci/test.sh` starts throwaway servers, makes the CA and sets them all. Without them those tests fail and say so: they never skip.
 
 // A panic in a test is a failed assertion, which is exactly what unwrap means here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod keyvault;
 mod ledger;
 mod process;
 mod redis;
 mod routes;
 mod support;
+mod vault_standin;

@@ -1,13 +1,14 @@
 //! The Redis store against a real `redis-server`.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use redis::AsyncCommands;
 
-use crate::support::{free_port, poll_until, redis_connection, redis_url, spawn_app, unique_key};
+use crate::support::{
+    OwnRedis, free_port, poll_until, redis_connection, redis_url, spawn_app, unique_key,
+};
 
 #[tokio::test]
 async fn many_concurrent_votes_over_http_are_all_counted() {
@@ -46,37 +47,9 @@ async fn an_unknown_choice_creates_no_redis_field() {
     assert_eq!(stored, HashMap::from([("Cats".to_owned(), 1), ("Dogs".to_owned(), 0)]));
 }
 
-/// A `redis-server` of the test's own, so the test can stop and restart it.
-struct OwnRedis {
-    port: u16,
-    process: Child,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let process = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (ci/test.sh installs it)");
-        Self { port, process }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 async fn when_redis_goes_down_votes_get_503_and_service_resumes_by_itself_when_it_returns() {
-    let mut redis = OwnRedis::start(free_port());
+    let mut redis = OwnRedis::start(free_port(), None);
     let url = format!("redis://127.0.0.1:{}/0", redis.port);
     let app = spawn_app(&[("REDIS_URL", &url)]).await;
     app.wait_until_ready(Duration::from_secs(10)).await;
@@ -89,7 +62,7 @@ async fn when_redis_goes_down_votes_get_503_and_service_resumes_by_itself_when_i
     assert_eq!(page.status(), 503);
     assert!(page.text().await.unwrap().contains("Votes are unavailable right now"));
 
-    let _redis = OwnRedis::start(redis.port);
+    let _redis = OwnRedis::start(redis.port, None);
     app.wait_until_ready(Duration::from_secs(20)).await;
     let recovered = poll_until(Duration::from_secs(10), || async { app.vote("Dogs").await == 303 });
     assert!(recovered.await, "votes did not resume after Redis came back");

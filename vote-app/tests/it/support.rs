@@ -137,3 +137,38 @@ pub(crate) async fn fresh_database() -> String {
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// A `redis-server` of the test's own, so the test can stop and restart it.
+pub(crate) struct OwnRedis {
+    pub(crate) port: u16,
+    process: std::process::Child,
+}
+
+impl OwnRedis {
+    /// Starts `redis-server` on `port`, with `password` required when given.
+    pub(crate) fn start(port: u16, password: Option<&str>) -> Self {
+        let port_text = port.to_string();
+        let mut args =
+            vec!["--port", &port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        if let Some(password) = password {
+            args.extend(["--requirepass", password]);
+        }
+        let process = std::process::Command::new("redis-server")
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (ci/test.sh installs it)");
+        Self { port, process }
+    }
+
+    pub(crate) fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
