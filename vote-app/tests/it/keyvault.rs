@@ -92,6 +92,63 @@ async fn with_only_the_vault_url_and_a_managed_identity_the_app_votes_on_a_passw
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_redis_password_is_picked_up_by_a_rolling_restart_without_losing_a_vote() {
+    let standin = vault_standin::start(vault("token-from-identity")).await;
+    let redis = OwnRedis::start(free_port(), Some(REDIS_PASSWORD));
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (old_port, new_port) = (free_port(), free_port());
+    let old = start_app(&standin, redis.port, old_port);
+    wait_ready(&client, old_port).await;
+    for _ in 0..3 {
+        let vote =
+            client.post(format!("http://127.0.0.1:{old_port}/")).form(&[("vote", "Dogs")]).send();
+        assert_eq!(vote.await.unwrap().status(), 303);
+    }
+
+    // Rotation: Redis takes the new password, the vault gets a new version of the secret.
+    let rotated = "rotated-redis-pw-5d1e";
+    let url = format!("redis://:{REDIS_PASSWORD}@127.0.0.1:{}/0", redis.port);
+    let mut connection =
+        redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut config_set = redis::cmd("CONFIG");
+    config_set.arg("SET").arg("requirepass").arg(rotated);
+    config_set.query_async::<()>(&mut connection).await.unwrap();
+    standin.set_secret("redis-password", rotated);
+
+    // Rolling restart: the new instance comes up with the new secret, then the old one drains.
+    let new = start_app(&standin, redis.port, new_port);
+    wait_ready(&client, new_port).await;
+    let old_logs = stop_and_collect_logs(old);
+    assert!(!old_logs.contains("panicked"), "{old_logs}");
+    let vote =
+        client.post(format!("http://127.0.0.1:{new_port}/")).form(&[("vote", "Dogs")]).send();
+    assert_eq!(vote.await.unwrap().status(), 303);
+    let votes: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{new_port}/api/votes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        votes["choices"][1]["votes"], 4,
+        "every vote before and after the rotation is counted"
+    );
+    let new_logs = stop_and_collect_logs(new);
+    assert!(!new_logs.contains(rotated), "{new_logs}");
+}
+
+async fn wait_ready(client: &reqwest::Client, port: u16) {
+    let ready = poll_until(Duration::from_secs(30), || async {
+        let response = client.get(format!("http://127.0.0.1:{port}/ready")).send().await;
+        response.is_ok_and(|response| response.status() == 200)
+    });
+    assert!(ready.await, "the instance on port {port} never became ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_identity_stops_startup_naming_the_vault_and_secret_and_never_contacts_redis() {
     let standin = vault_standin::start(vault("a-token-the-identity-never-gets")).await;
     let redis = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -10,8 +10,8 @@
 //! resource, so the SDK's check that the vault lives under the challenge's domain stays on.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, State};
@@ -40,7 +40,7 @@ pub(crate) struct Vault {
 }
 
 struct Shared {
-    vault: Vault,
+    vault: Mutex<Vault>,
     secret_requests: AtomicUsize,
 }
 
@@ -57,6 +57,12 @@ impl Standin {
         format!("{}msi/token", self.url)
     }
 
+    /// Stores a new version of a secret, as `az keyvault secret set` does.
+    pub(crate) fn set_secret(&self, name: &str, value: &str) {
+        let mut vault = self.shared.vault.lock().unwrap();
+        vault.secrets.insert(name.to_owned(), value.to_owned());
+    }
+
     /// How many secret requests reached the vault, with or without a token.
     pub(crate) fn secret_requests(&self) -> usize {
         self.shared.secret_requests.load(Ordering::SeqCst)
@@ -68,7 +74,8 @@ pub(crate) async fn start(vault: Vault) -> Standin {
     let acceptor = tls_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://localhost:{}/", listener.local_addr().unwrap().port());
-    let shared = Arc::new(Shared { vault, secret_requests: AtomicUsize::new(0) });
+    let shared =
+        Arc::new(Shared { vault: Mutex::new(vault), secret_requests: AtomicUsize::new(0) });
     let app = Router::new()
         .route("/msi/token", get(token))
         .route("/secrets/{name}", get(secret))
@@ -130,8 +137,9 @@ async fn token(
         return (StatusCode::UNAUTHORIZED, "missing X-IDENTITY-HEADER").into_response();
     }
     let expires_on = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let issued_token = shared.vault.lock().unwrap().issued_token.clone();
     Json(json!({
-        "access_token": shared.vault.issued_token,
+        "access_token": issued_token,
         "expires_on": expires_on.to_string(),
         "resource": query.get("resource").cloned().unwrap_or_default(),
         "token_type": "Bearer",
@@ -149,11 +157,12 @@ async fn secret(
         let challenge = r#"Bearer authorization="https://login.microsoftonline.com/standin-tenant", resource="https://localhost""#;
         return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, challenge)]).into_response();
     };
-    if *authorization != format!("Bearer {}", shared.vault.accepted_token) {
+    let vault = shared.vault.lock().unwrap();
+    if *authorization != format!("Bearer {}", vault.accepted_token) {
         let error = json!({"error": {"code": "Forbidden", "message": "The user does not have secrets get permission"}});
         return (StatusCode::FORBIDDEN, Json(error)).into_response();
     }
-    match shared.vault.secrets.get(&name) {
+    match vault.secrets.get(&name) {
         Some(value) => Json(json!({
             "value": value,
             "id": format!("https://localhost/secrets/{name}/0123456789abcdef"),
