@@ -24,10 +24,11 @@ fn vault(accepted_token: &str) -> Vault {
     }
 }
 
-/// Starts the binary as App Service would: identity variables, vault URL, the Redis host
-/// without its password. Everything it prints is captured.
-fn start_app(standin: &Standin, redis_port: u16, app_port: u16) -> Child {
-    Command::new(BINARY)
+/// The binary as App Service would start it: identity variables, vault URL, the Redis host
+/// without its password, and nothing else from this process's environment.
+fn app_command(standin: &Standin, redis_port: u16, app_port: u16) -> Command {
+    let mut command = Command::new(BINARY);
+    command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env(
@@ -45,14 +46,17 @@ fn start_app(standin: &Standin, redis_port: u16, app_port: u16) -> Child {
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    command
 }
 
-fn stop_and_collect_logs(mut app: Child) -> String {
+/// Starts the binary; everything it prints is captured.
+fn start_app(standin: &Standin, redis_port: u16, app_port: u16) -> Child {
+    app_command(standin, redis_port, app_port).spawn().unwrap()
+}
+
+fn stop_and_collect_logs(app: Child) -> String {
     let _ = Command::new("kill").args(["-TERM", &app.id().to_string()]).status();
-    let _ = app.try_wait();
     let output = app.wait_with_output().unwrap();
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
@@ -194,15 +198,7 @@ async fn by_default_a_vault_outside_the_domain_its_challenge_names_is_refused() 
 
 /// Runs the binary against the stand-in until it exits (it must fail); returns its log.
 async fn run_to_exit(standin: &Standin, extra: &[(&str, &str)]) -> String {
-    let mut command = Command::new(BINARY);
-    command
-        .env("SSL_CERT_FILE", std::env::var("SSL_CERT_FILE").unwrap())
-        .env("KEY_VAULT_URL", &standin.url)
-        .env("KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", "false")
-        .env("IDENTITY_ENDPOINT", standin.identity_endpoint())
-        .env("IDENTITY_HEADER", IDENTITY_HEADER)
-        .env("LOG_FORMAT", "json")
-        .env("PORT", free_port().to_string());
+    let mut command = app_command(standin, free_port(), free_port());
     command.envs(extra.iter().copied());
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     assert!(!output.status.success(), "the app started without its secrets");
