@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
 
-use router::server::serve_per_core;
+use router::server::{bind_listener, serve_per_core};
 use router::telemetry::{self, LogFormat};
 use router::{AppState, Config, SystemClock, app, shutdown_signal};
 use tokio::sync::watch;
@@ -33,7 +33,7 @@ async fn run(
     let config = config?;
     let state = AppState::new(&config, Arc::new(SystemClock))?;
     state.spawn_health_checks(&config);
-    let listener = std::net::TcpListener::bind(("0.0.0.0", config.port))?;
+    let listener = bind_listener(([0, 0, 0, 0], config.port).into())?;
     let workers = thread::available_parallelism().map_or(1, usize::from);
     tracing::info!(
         address = %listener.local_addr()?,

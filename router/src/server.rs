@@ -13,7 +13,7 @@ use http::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -106,9 +106,24 @@ async fn back_off_after(error: std::io::Error) {
     }
 }
 
+/// Binds the listening socket of [`serve_per_core`], with `SO_REUSEPORT` so each worker can add
+/// its own socket on the same port. Call it inside a tokio runtime.
+pub fn bind_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    bind_reuseport(addr)?.into_std()
+}
+
+fn bind_reuseport(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// Serves on `workers` threads, each running its own single-threaded runtime with the [`App`]
-/// that `make_app` builds for it, all accepting from `listener`. Returns when every worker has
-/// drained (bounded by `drain_timeout`) after `shutdown` turned `true`.
+/// that `make_app` builds for it. Returns when every worker has drained (bounded by
+/// `drain_timeout`) after `shutdown` turned `true`.
 ///
 /// Why thread-per-core instead of one work-stealing runtime: a proxied request hops between the
 /// client connection's task and the pooled upstream connection's task several times. Within one
@@ -116,6 +131,12 @@ async fn back_off_after(error: std::io::Error) {
 /// threads (futexes, cache misses), which cost about twice the CPU per request in the benchmark
 /// (`router/README.md`). This is nginx's model: one event loop per core, each with its own
 /// upstream connection pool (so `make_app` should give each worker its own client).
+///
+/// Why each worker has its own socket on the port (`SO_REUSEPORT`, when `listener` was made by
+/// [`bind_listener`]): with one shared accept queue, whichever worker is awake takes a whole
+/// burst of new connections, and keep-alive clients then stay on it; measured, one worker did
+/// 70 % of the work while the other core idled. Separate sockets let the kernel spread new
+/// connections over the workers by address hash. A `listener` without `SO_REUSEPORT` is shared.
 pub fn serve_per_core<E>(
     listener: std::net::TcpListener,
     workers: usize,
@@ -129,25 +150,40 @@ where
     listener.set_nonblocking(true)?;
     let mut handles = Vec::with_capacity(workers);
     for worker in 0..workers.max(1) {
-        let listener = listener.try_clone()?;
         let app = make_app().map_err(std::io::Error::other)?;
         let mut shutdown = shutdown.clone();
         let signal = async move {
             let _ = shutdown.wait_for(|&stop| stop).await;
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let handle =
-            thread::Builder::new().name(format!("router-worker-{worker}")).spawn(move || {
-                runtime.block_on(async move {
-                    serve(TcpListener::from_std(listener)?, app, signal, drain_timeout).await
-                })
-            })?;
+        let worker_listener = {
+            // The socket registers with the runtime that will drive it.
+            let _entered = runtime.enter();
+            listener_for_worker(&listener, worker)?
+        };
+        let handle = thread::Builder::new()
+            .name(format!("router-worker-{worker}"))
+            .spawn(move || runtime.block_on(serve(worker_listener, app, signal, drain_timeout)))?;
         handles.push(handle);
     }
     for handle in handles {
         handle.join().map_err(|_| std::io::Error::other("a worker thread panicked"))??;
     }
     Ok(())
+}
+
+/// Worker 0 accepts on `listener` itself; the others on their own socket on the same port, or on
+/// `listener` too when the port cannot be shared.
+fn listener_for_worker(
+    listener: &std::net::TcpListener,
+    worker: usize,
+) -> std::io::Result<TcpListener> {
+    if worker > 0
+        && let Ok(own) = bind_reuseport(listener.local_addr()?)
+    {
+        return Ok(own);
+    }
+    TcpListener::from_std(listener.try_clone()?)
 }
 
 /// Completes on SIGTERM (what Kubernetes and App Service send) or Ctrl-C.
