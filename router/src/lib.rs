@@ -22,10 +22,12 @@
 //! - [`headers`]: the header rules, as pure functions with table-driven tests.
 //! - [`error`]: the one error enum, turned into a response in one place.
 //! - [`metrics`]: Prometheus counters and histograms with bounded labels.
-//! - [`routes`]: `app()`, the router's own `/router/*` endpoints and the layers.
+//! - [`routes`]: `app()` and [`routes::App::handle`], every request's entry: request id, log
+//!   line, then `/router/*` to the router's own axum endpoints and everything else to the proxy.
 //! - [`state`]: the state every handler receives.
-//! - [`telemetry`]: the log subscriber and the one-line-per-request middleware.
-//! - [`server`]: `serve(listener, app, shutdown, drain_timeout)` and the signal handler.
+//! - [`telemetry`]: the log subscriber, the request span and its one log line, request ids.
+//! - [`server`]: `serve(listener, app, shutdown, drain_timeout)` on plain hyper, one runtime per
+//!   core, and the signal handler.
 
 pub mod client;
 pub mod clock;
