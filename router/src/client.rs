@@ -1,7 +1,6 @@
-//! The pooled HTTP/1.1 client the router forwards with and probes health through.
+//! The connector to the upstreams, and the pooled HTTP/1.1 client the health prober uses.
 //!
-//! Each worker has one: it keeps idle keep-alive connections to both upstreams, which is most of
-//! what makes a proxy fast. `https` upstreams go through rustls, trusting the platform's root
+//! The proxy forwards through [`crate::pool`], built on the same connector. `https` upstreams go through rustls, trusting the platform's root
 //! certificates plus those of `ROUTER_UPSTREAM_CA_FILE`; `http` ones go through plain TCP.
 
 use std::sync::Arc;
@@ -23,7 +22,7 @@ use crate::config::Config;
 /// health probe). An enum rather than a boxed body, so forwarding costs no allocation for it.
 pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
 
-/// The client type shared by the proxy and the health prober.
+/// The client type of the health prober.
 pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 /// Why the client could not be built.
@@ -50,23 +49,27 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the client with the configured connect timeout and trusted roots.
 pub fn build_client(config: &Config) -> Result<UpstreamClient, TlsRootsError> {
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_timer(TokioTimer::new())
+        // The prober sets `Host` itself (the upstream's name, as the proxy does).
+        .set_host(false)
+        .build(build_connector(config)?))
+}
+
+/// The connector: TCP with the connect timeout, then rustls for `https` upstreams.
+pub fn build_connector(config: &Config) -> Result<HttpsConnector<HttpConnector>, TlsRootsError> {
     let mut tcp = HttpConnector::new();
     // The HTTPS connector wraps this one, so it must accept `https` URIs too.
     tcp.enforce_http(false);
     tcp.set_connect_timeout(Some(config.connect_timeout));
     // Requests are written in one piece; Nagle's algorithm would only delay them.
     tcp.set_nodelay(true);
-    let connector = HttpsConnectorBuilder::new()
+    Ok(HttpsConnectorBuilder::new()
         .with_tls_config(tls_config(config)?)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(tcp);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_timer(TokioTimer::new())
-        // The proxy sets `Host` itself (the upstream's name, see `headers::rewrite_host`).
-        .set_host(false)
-        .build(connector))
+        .wrap_connector(tcp))
 }
 
 /// rustls settings: the platform's roots plus the configured extra ones, TLS 1.2 and 1.3.

@@ -21,18 +21,18 @@ pub enum RouterError {
     Connect {
         /// The upstream that was tried.
         upstream: Parity,
-        /// What the client reported.
+        /// What the connector reported.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: crate::pool::BoxError,
     },
     /// 502: the upstream broke the exchange (reset, malformed response).
     #[error("the {upstream} upstream failed to answer")]
     Exchange {
         /// The upstream that was tried.
         upstream: Parity,
-        /// What the client reported.
+        /// What the connection reported.
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: hyper::Error,
     },
     /// 504: the upstream did not send response headers within the request timeout.
     #[error("the {upstream} upstream did not answer in time")]

@@ -16,7 +16,8 @@
 //! - [`config`]: the typed configuration, read once from the environment.
 //! - [`clock`]: time as a dependency, and the [`Parity`] of a minute.
 //! - [`upstream`]: an upstream's base URL, parsed once into what forwarding needs.
-//! - [`client`]: the pooled HTTP/1.1 client (plain TCP or rustls).
+//! - [`client`]: the connector (plain TCP or rustls) and the health prober's pooled client.
+//! - [`pool`]: each worker's keep-alive connections to the upstreams, for the proxy.
 //! - [`health`]: background probes and passive failure marks; handlers only read them.
 //! - [`proxy`]: the pipeline choose → prepare → forward → finish → record.
 //! - [`headers`]: the header rules, as pure functions with table-driven tests.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod headers;
 pub mod health;
 pub mod metrics;
+pub mod pool;
 pub mod proxy;
 pub mod routes;
 pub mod server;

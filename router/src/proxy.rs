@@ -26,12 +26,13 @@ use crate::clock::Parity;
 use crate::error::RouterError;
 use crate::headers;
 use crate::health::Health;
+use crate::pool::{PooledBody, SendError};
 use crate::state::AppState;
 
 /// Body of every response the router sends: an upstream's, streamed through untouched, or one
 /// the router made (errors, its own endpoints). An enum rather than a boxed body, so the common
 /// case costs no allocation.
-pub type ResponseBody = Either<Incoming, Body>;
+pub type ResponseBody = Either<PooledBody, Body>;
 
 /// What routing decided for one request; filled as the pipeline runs.
 #[derive(Debug, Clone, Copy)]
@@ -116,26 +117,29 @@ async fn forward(
     target: Parity,
     mut parts: Parts,
     body: UpstreamBody,
-) -> Result<Response<Incoming>, RouterError> {
+) -> Result<Response<PooledBody>, RouterError> {
     let upstream = state.upstreams.get(target);
-    parts.uri = upstream.uri_for(parts.uri.path_and_query())?;
+    parts.uri = upstream.origin_form(parts.uri.path_and_query())?;
     // The client side may be HTTP/1.0; the pooled upstream connections are HTTP/1.1.
     parts.version = Version::HTTP_11;
     headers::rewrite_host(&mut parts.headers, &upstream.host);
     let request = Request::from_parts(parts, body);
-    match tokio::time::timeout(state.request_timeout, state.client.request(request)).await {
+    let sent = state.pool.send(target, upstream.origin(), request);
+    match tokio::time::timeout(state.request_timeout, sent).await {
         Err(_elapsed) => Err(RouterError::Timeout { upstream: target }),
-        Ok(Err(source)) if source.is_connect() => {
+        Ok(Err(SendError::Connect(source))) => {
             state.health.mark_down(target, "connection failed");
             Err(RouterError::Connect { upstream: target, source })
         }
-        Ok(Err(source)) => Err(RouterError::Exchange { upstream: target, source }),
+        Ok(Err(SendError::Exchange(source))) => {
+            Err(RouterError::Exchange { upstream: target, source })
+        }
         Ok(Ok(response)) => Ok(response),
     }
 }
 
 /// Phase 4: the upstream's response, cleaned of hop-by-hop headers and labelled.
-fn finish(response: Response<Incoming>, routed: &Routed) -> Response<ResponseBody> {
+fn finish(response: Response<PooledBody>, routed: &Routed) -> Response<ResponseBody> {
     let (mut parts, body) = response.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);
     if let Some(upstream) = routed.upstream {

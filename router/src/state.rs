@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::client::{TlsRootsError, UpstreamClient, build_client};
+use crate::client::{TlsRootsError, UpstreamClient, build_client, build_connector};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::health::{self, Health, ProbeSettings};
 use crate::metrics::Metrics;
+use crate::pool::UpstreamPool;
 use crate::upstream::Upstreams;
 
 /// Shared by all handlers of one worker. One `Arc` inside, so the per-request clone axum makes
@@ -29,8 +30,10 @@ pub struct Shared {
     pub health: Arc<Health>,
     /// Counters and histograms for `/router/metrics` and `/router/status`.
     pub metrics: Arc<Metrics>,
-    /// Pooled keep-alive client to both upstreams.
+    /// Pooled keep-alive client to both upstreams, for the health prober.
     pub client: UpstreamClient,
+    /// This worker's keep-alive connections to both upstreams, for the proxy.
+    pub pool: Arc<UpstreamPool>,
     /// Bound on the wait for upstream response headers (504 after it).
     pub request_timeout: Duration,
 }
@@ -52,6 +55,7 @@ impl AppState {
             health: Arc::new(Health::default()),
             metrics: Arc::new(Metrics::default()),
             client: build_client(config)?,
+            pool: Arc::new(UpstreamPool::new(build_connector(config)?)),
             request_timeout: config.request_timeout,
         })))
     }
@@ -66,6 +70,7 @@ impl AppState {
             health: self.health.clone(),
             metrics: self.metrics.clone(),
             client: build_client(config)?,
+            pool: Arc::new(UpstreamPool::new(build_connector(config)?)),
             request_timeout: self.request_timeout,
         })))
     }

@@ -20,6 +20,8 @@ pub struct Upstream {
     scheme: Scheme,
     /// `host[:port]` to connect to.
     authority: Authority,
+    /// `scheme://authority`, what the connector needs; built once.
+    origin: Uri,
     /// Path prefix the upstream is mounted under, without a trailing `/` (usually empty).
     base_path: String,
     /// The `Host` header upstream requests carry: App Service routes by it, so it must be the
@@ -68,12 +70,37 @@ impl Upstream {
         let host =
             HeaderValue::from_str(authority.as_str()).map_err(|_| UpstreamUrlError::Malformed)?;
         let base_path = url.path().trim_end_matches('/').to_owned();
-        Ok(Self { parity, url, scheme, authority, base_path, host })
+        let origin = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|_| UpstreamUrlError::Malformed)?;
+        Ok(Self { parity, url, scheme, authority, origin, base_path, host })
+    }
+
+    /// `scheme://authority`: where connections to this upstream go.
+    pub fn origin(&self) -> &Uri {
+        &self.origin
     }
 
     /// The URI a request for `path_and_query` (as the client sent it) is forwarded to.
     pub fn uri_for(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
-        let path_and_query = match (self.base_path.is_empty(), path_and_query) {
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(self.path_for(path_and_query)?)
+            .build()
+    }
+
+    /// The request target sent on a connection to this upstream (origin form, `/path?query`).
+    pub fn origin_form(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
+        Ok(Uri::from(self.path_for(path_and_query)?))
+    }
+
+    /// The client's path and query under the upstream's base path.
+    fn path_for(&self, path_and_query: Option<&PathAndQuery>) -> Result<PathAndQuery, http::Error> {
+        Ok(match (self.base_path.is_empty(), path_and_query) {
             // The common case reuses the client's bytes without copying them.
             (true, Some(pq)) => pq.clone(),
             (true, None) => PathAndQuery::from_static("/"),
@@ -81,12 +108,7 @@ impl Upstream {
                 let rest = pq.map_or("/", PathAndQuery::as_str);
                 PathAndQuery::try_from(format!("{}{rest}", self.base_path))?
             }
-        };
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
+        })
     }
 }
 

@@ -1,0 +1,198 @@
+//! Each worker's keep-alive connections to the upstreams, for the proxy's hot path.
+//!
+//! Why not the pooled `hyper_util` client (still used by the health prober): per request it
+//! clones its connector, locks a shared pool keyed by a hashed URI, and spawns a task that puts
+//! the connection back once it is idle. Here a worker owns its connections (one runtime per core,
+//! see [`crate::server::serve_per_core`]): a connection is taken from a small stack, and given
+//! back when the response body it carried is dropped after its last byte — no task, no hashing.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower::Service as _;
+
+use crate::client::UpstreamBody;
+use crate::clock::Parity;
+
+/// How long an unused connection is kept: below the usual upstream keep-alive limits (nginx
+/// 75 s, App Service front ends minutes), so the router rarely writes to a connection the
+/// upstream is closing.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// At most this many idle connections per upstream and worker; more are closed.
+const MAX_IDLE: usize = 512;
+
+/// The error type connectors and handshakes report.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why forwarding failed, split the way the proxy treats it.
+#[derive(Debug)]
+pub enum SendError {
+    /// No connection could be made (refused, unreachable, timeout, TLS refused): nothing was
+    /// sent, so a bodiless request may go to the other upstream.
+    Connect(BoxError),
+    /// The exchange broke after the request was (maybe partly) sent.
+    Exchange(hyper::Error),
+}
+
+/// Idle connections of one worker, per upstream, and how to make new ones.
+#[derive(Debug)]
+pub struct UpstreamPool {
+    /// TCP (+ TLS for `https`) connector, with the connect timeout.
+    connector: HttpsConnector<HttpConnector>,
+    /// Idle connections of the even (0) and odd (1) upstream, most recently used last.
+    idle: [Mutex<Vec<Idle>>; 2],
+}
+
+#[derive(Debug)]
+struct Idle {
+    sender: SendRequest<UpstreamBody>,
+    since: Instant,
+}
+
+impl UpstreamPool {
+    /// A pool without connections yet.
+    pub fn new(connector: HttpsConnector<HttpConnector>) -> Self {
+        Self { connector, idle: Default::default() }
+    }
+
+    /// Sends `request` (origin-form URI) to the upstream of `parity` at `origin`, on an idle
+    /// connection when there is one. A request that an idle connection could not take because
+    /// it was closing is sent again on another one; nothing of it was written.
+    pub async fn send(
+        self: &Arc<Self>,
+        parity: Parity,
+        origin: &Uri,
+        mut request: Request<UpstreamBody>,
+    ) -> Result<Response<PooledBody>, SendError> {
+        loop {
+            let (mut sender, reused) = match self.checkout(parity).await {
+                Some(sender) => (sender, true),
+                None => (self.connect(origin).await.map_err(SendError::Connect)?, false),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let give_back = GiveBack { sender, pool: self.clone(), parity };
+                    return Ok(response.map(|body| PooledBody {
+                        body,
+                        give_back: Some(give_back),
+                        finished: false,
+                    }));
+                }
+                Err(mut error) => match error.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(SendError::Exchange(error.into_error())),
+                },
+            }
+        }
+    }
+
+    /// The most recently used idle connection that is still open and ready.
+    async fn checkout(&self, parity: Parity) -> Option<SendRequest<UpstreamBody>> {
+        loop {
+            let idle = self.idle[index(parity)].lock().ok()?.pop()?;
+            if idle.since.elapsed() > IDLE_TIMEOUT {
+                continue; // dropping the sender closes the connection
+            }
+            let mut sender = idle.sender;
+            // Waits for the connection to finish reading the previous response; fails if the
+            // upstream closed it meanwhile.
+            if sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// A new HTTP/1.1 connection to `origin`, driven by a task on this worker's runtime.
+    async fn connect(&self, origin: &Uri) -> Result<SendRequest<UpstreamBody>, BoxError> {
+        let io = self.connector.clone().call(origin.clone()).await?;
+        let (sender, connection) = http1::handshake(io).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "upstream connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+
+    fn give_back(&self, parity: Parity, sender: SendRequest<UpstreamBody>) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle[index(parity)].lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(Idle { sender, since: Instant::now() });
+        }
+    }
+}
+
+fn index(parity: Parity) -> usize {
+    match parity {
+        Parity::Even => 0,
+        Parity::Odd => 1,
+    }
+}
+
+/// What returns a connection to its pool.
+#[derive(Debug)]
+struct GiveBack {
+    sender: SendRequest<UpstreamBody>,
+    pool: Arc<UpstreamPool>,
+    parity: Parity,
+}
+
+/// An upstream response body that gives its connection back to the pool when dropped after its
+/// last byte. Dropped earlier (client gone, error), the connection is closed instead: it may
+/// still carry the rest of this body.
+#[derive(Debug)]
+pub struct PooledBody {
+    body: Incoming,
+    give_back: Option<GiveBack>,
+    /// The body returned its end (a chunked body is not `is_end_stream` even then).
+    finished: bool,
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        match polled {
+            Poll::Ready(None) => self.finished = true,
+            Poll::Ready(Some(Err(_))) => self.give_back = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        if let Some(GiveBack { sender, pool, parity }) = self.give_back.take()
+            && (self.finished || self.body.is_end_stream())
+        {
+            pool.give_back(parity, sender);
+        }
+    }
+}
