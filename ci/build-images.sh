@@ -10,6 +10,10 @@
 # VOTE_BASES=public: a host that can pull; the Dockerfiles' defaults (rust, debian, redis, postgres
 #   from Docker Hub) are used and only the project's images are built.
 #
+# BUILDER_CA_FILE (default /etc/ssl/certs/ca-certificates.crt): the CA bundle the local Rust
+#   builder trusts, so cargo inside `docker build` can reach crates.io through a TLS-inspecting
+#   proxy the host trusts.
+#
 # Logs go to stderr; stdout carries only `export NAME=value` lines (also written to
 # target/images.env) for the build args, compose.yaml and the tests.
 set -euo pipefail
@@ -114,8 +118,8 @@ build_from_dir() {
 build_rust() {
     local tag=$1 base=$2 version=$3 sysroot recipe
     local ca_bundle
-    ca_bundle=$(readlink -f "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}")
-    [ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle (set SSL_CERT_FILE)"
+    ca_bundle=$(readlink -f "${BUILDER_CA_FILE:-/etc/ssl/certs/ca-certificates.crt}")
+    [ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle (set BUILDER_CA_FILE)"
     sysroot=$(rustc --print sysroot)
     recipe=$({ image_id "$base"; rustc -vV; cat "$images_dir/rust/Dockerfile" "$ca_bundle"; } | hash_stdin)
     if [ "$(recipe_of "$tag")" = "$recipe" ]; then log "$tag is up to date"; return; fi
@@ -133,10 +137,23 @@ workspace_version() {
     sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' Cargo.toml
 }
 
+# The commit an image is built from: the last one that changed the image's inputs (so a commit
+# touching only docs or CI rebuilds nothing), with `-dirty` when those inputs have uncommitted
+# changes. GIT_COMMIT, when set, wins.
+source_commit() {
+    local service=$1 commit
+    local -a inputs=(Cargo.toml Cargo.lock tests/Cargo.toml "$service")
+    if [ -n "${GIT_COMMIT:-}" ]; then echo "$GIT_COMMIT"; return; fi
+    commit=$(git log -1 --format=%h --abbrev=12 -- "${inputs[@]}" 2>/dev/null) || { echo unknown; return; }
+    [ -n "$(git status --porcelain -- "${inputs[@]}")" ] && commit="$commit-dirty"
+    echo "${commit:-unknown}"
+}
+
 build_project_image() {
-    local service=$1 version=$2 commit=$3 start
+    local service=$1 version=$2 commit start
+    commit=$(source_commit "$service")
     start=$(date +%s)
-    log "building $service:$version from $service/Dockerfile"
+    log "building $service:$version ($commit) from $service/Dockerfile"
     docker build -q -f "$service/Dockerfile" \
         --build-arg "RUST_IMAGE=$RUST_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" \
         --build-arg "VERSION=$version" --build-arg "GIT_COMMIT=$commit" \
@@ -167,11 +184,10 @@ main() {
         *) die "VOTE_BASES must be local or public, not '$bases'" ;;
     esac
 
-    local version commit
+    local version
     version=$(workspace_version)
-    commit=${GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
-    build_project_image vote-app "$version" "$commit"
-    build_project_image router "$version" "$commit"
+    build_project_image vote-app "$version"
+    build_project_image router "$version"
 
     mkdir -p "$(dirname "$env_file")"
     cat > "$env_file" <<ENV
