@@ -76,7 +76,9 @@ impl UpstreamPool {
         loop {
             let (mut sender, reused) = match self.checkout(parity).await {
                 Some(sender) => (sender, true),
-                None => (self.connect(origin).await.map_err(SendError::Connect)?, false),
+                // Boxed: connecting (TCP, TLS, handshake) is rare once the pool is warm, and its
+                // large future would otherwise be part of every request's.
+                None => (Box::pin(self.connect(origin)).await.map_err(SendError::Connect)?, false),
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {

@@ -87,7 +87,8 @@ async fn run(
         {
             routed.upstream = Some(target.other());
             routed.fallback = target.other() != routed.parity;
-            forward(state, target.other(), head, Either::Right(Empty::new())).await?
+            // Boxed: the rare retry would otherwise double the size of every request's future.
+            Box::pin(forward(state, target.other(), head, Either::Right(Empty::new()))).await?
         }
         (first, _) => first?,
     };

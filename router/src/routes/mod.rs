@@ -77,7 +77,9 @@ impl App {
         let mut response = if route == PROXY_ROUTE {
             proxy(&self.0.state, request, client, &span).instrument(span.clone()).await
         } else {
-            self.own_endpoint(request).instrument(span.clone()).await
+            // Boxed: axum's future is large, and kept inline it would make every proxied
+            // request's future (moved several times per request) that large too.
+            Box::pin(self.own_endpoint(request)).instrument(span.clone()).await
         };
         headers::propagate_request_id(response.headers_mut(), id);
         telemetry::log_finished(&span, response.status(), started);
