@@ -154,7 +154,7 @@ build_project_image() {
     commit=$(source_commit "$service")
     start=$(date +%s)
     log "building $service:$version ($commit) from $service/Dockerfile"
-    docker build -q -f "$service/Dockerfile" \
+    docker build -f "$service/Dockerfile" \
         --build-arg "RUST_IMAGE=$RUST_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" \
         --build-arg "VERSION=$version" --build-arg "GIT_COMMIT=$commit" \
         -t "$service:$version" -t "$service:test" . >&2
