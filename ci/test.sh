@@ -6,6 +6,10 @@
 # TEST_DATABASE_URL) and removes them afterwards. On Debian/Ubuntu it installs redis-server and
 # postgresql when they are missing and it can (root or sudo).
 #
+# The container suite (tests/) needs the project's images: unless VOTE_IT_APP_IMAGE says they
+# are built already, ci/build-images.sh builds them first (offline by default; set
+# VOTE_BASES=public on a host that can pull the public base images).
+#
 # Usage: ci/test.sh [extra arguments for cargo nextest run / cargo test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +40,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 install_missing
+if [ -z "${VOTE_IT_APP_IMAGE:-}" ]; then
+  eval "$(ci/build-images.sh)"
+fi
+
 workdir=$(mktemp -d)
 chmod 755 "$workdir"
 cleanup() {
