@@ -40,5 +40,5 @@ check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 mapfile -t yaml_files < <(git ls-files '*.yml' '*.yaml')
 echo "==> yamllint ${yaml_files[*]}"
-yamllint -d '{extends: default, rules: {line-length: {max: 120}, truthy: {check-keys: false}, document-start: disable}}' "${yaml_files[@]}"
+yamllint --strict -d '{extends: default, rules: {line-length: {max: 120}, truthy: {check-keys: false}, document-start: disable}}' "${yaml_files[@]}"
 echo "==> all validators passed"
