@@ -3,7 +3,7 @@
 //! Each rule is one decision a reverse proxy has to make, kept apart so it can be read and tested
 //! on its own (the approach of pingora and linkerd2-proxy). The proxy pipeline calls them in order.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 
 use crate::clock::Parity;
 
@@ -20,54 +20,74 @@ pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-p
 /// Correlates the client's, the router's and the upstream's log lines for one request.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Headers that describe one connection, not the message (RFC 9110 §7.6.1, plus the
-/// non-standard `Proxy-Connection` and `Keep-Alive` that old clients still send).
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
+/// Whether `name` describes one connection, not the message (RFC 9110 §7.6.1, plus the
+/// non-standard `Proxy-Connection` and `Keep-Alive` that old clients still send, and
+/// `Transfer-Encoding`, since hyper frames the body again for the next hop).
+///
+/// A match on the name's text, not a list of `HeaderName`s: it runs for every header of every
+/// request and response, and comparing strings is cheaper than comparing `HeaderName`s.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
 /// Removes hop-by-hop headers, including every header named in `Connection`.
 ///
 /// Why: they describe the client↔router connection. Forwarding them would, for example, let a
 /// client's `Connection: close` close the pooled router↔upstream connection, or smuggle a header
-/// the client marked as private to this hop. `Transfer-Encoding` goes too: hyper frames the body
-/// again for the next hop.
+/// the client marked as private to this hop.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none of them: one pass over their few names is cheaper than the ten
-    // hashed removals below, on every request and every response.
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name) || name == header::TRANSFER_ENCODING) {
+    // Most messages carry none: one pass over their few names saves every lookup below.
+    if !headers.keys().any(is_hop_by_hop) {
         return;
     }
+    // Names listed in `Connection` are hop-by-hop too. `keep-alive`, by far the usual one, is
+    // removed by the loop below anyway, so no name is built (and allocated) for it.
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .map(str::trim)
+        .filter(|name| !name.eq_ignore_ascii_case("keep-alive"))
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
         .collect();
-    for name in listed.iter().chain(HOP_BY_HOP.iter()) {
+    for name in listed {
         headers.remove(name);
     }
-    headers.remove(header::TRANSFER_ENCODING);
+    // Few messages have more than one: finding the next one again after each removal is
+    // cheaper than a hashed removal of every possible one.
+    while let Some(name) = headers.keys().find(|name| is_hop_by_hop(name)).cloned() {
+        headers.remove(name);
+    }
 }
 
-/// Sends the upstream's own name as `Host` and the client's in `X-Forwarded-Host`.
+/// Moves the client's `Host` to `X-Forwarded-Host`; [`set_upstream_host`] then sets `Host`.
 ///
 /// Why: App Service (and any virtual-hosting front end) picks the site by `Host`, so the
 /// client's value would land on the wrong site or a 404. A client-supplied `X-Forwarded-Host` is
 /// replaced, not trusted: the router is the edge that knows what the client asked for.
-pub fn rewrite_host(headers: &mut HeaderMap, upstream_host: &HeaderValue) {
-    match headers.insert(header::HOST, upstream_host.clone()) {
+pub fn forward_client_host(headers: &mut HeaderMap) {
+    match headers.remove(header::HOST) {
         Some(client_host) => headers.insert(X_FORWARDED_HOST, client_host),
         None => headers.remove(X_FORWARDED_HOST),
     };
+}
+
+/// Sends the upstream's own name as `Host`. Kept apart from [`forward_client_host`] because it
+/// depends on the upstream: a request that falls back gets the other upstream's name.
+pub fn set_upstream_host(headers: &mut HeaderMap, upstream_host: &HeaderValue) {
+    headers.insert(header::HOST, upstream_host.clone());
 }
 
 /// Appends the client's address to `X-Forwarded-For`, keeping what earlier proxies recorded.
@@ -76,20 +96,28 @@ pub fn rewrite_host(headers: &mut HeaderMap, upstream_host: &HeaderValue) {
 /// of a connection, so the server renders it once per connection, not once per request.
 /// Several `X-Forwarded-For` lines are merged into one list, as RFC 9110 allows for list headers.
 pub fn append_forwarded_for(headers: &mut HeaderMap, client: &HeaderValue) {
-    let earlier: Vec<&str> = headers
-        .get_all(X_FORWARDED_FOR)
+    let mut entry = match headers.entry(X_FORWARDED_FOR) {
+        Entry::Vacant(slot) => {
+            slot.insert(client.clone());
+            return;
+        }
+        Entry::Occupied(entry) => entry,
+    };
+    let earlier: Vec<&str> = entry
         .iter()
         .filter_map(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|value| !value.is_empty())
         .collect();
-    if earlier.is_empty() {
-        headers.insert(X_FORWARDED_FOR, client.clone());
-        return;
-    }
-    let client = client.to_str().unwrap_or_default();
-    if let Ok(value) = HeaderValue::from_str(&format!("{}, {client}", earlier.join(", "))) {
-        headers.insert(X_FORWARDED_FOR, value);
+    let chain = match earlier.is_empty() {
+        true => Ok(client.clone()),
+        false => {
+            let client = client.to_str().unwrap_or_default();
+            HeaderValue::from_str(&format!("{}, {client}", earlier.join(", ")))
+        }
+    };
+    if let Ok(chain) = chain {
+        entry.insert(chain);
     }
 }
 
@@ -101,12 +129,10 @@ pub fn ensure_request_id(
     headers: &mut HeaderMap,
     make: impl FnOnce() -> Option<HeaderValue>,
 ) -> Option<HeaderValue> {
-    if let Some(id) = headers.get(X_REQUEST_ID) {
-        return Some(id.clone());
+    match headers.entry(X_REQUEST_ID) {
+        Entry::Occupied(id) => Some(id.get().clone()),
+        Entry::Vacant(slot) => Some(slot.insert(make()?).clone()),
     }
-    let id = make()?;
-    headers.insert(X_REQUEST_ID, id.clone());
-    Some(id)
 }
 
 /// Returns the request id to the client, unless the response already names one.

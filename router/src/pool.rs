@@ -37,8 +37,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub enum SendError {
     /// No connection could be made (refused, unreachable, timeout, TLS refused): nothing was
-    /// sent, so a bodiless request may go to the other upstream.
-    Connect(BoxError),
+    /// sent, and the request comes back, so a bodiless one may go to the other upstream.
+    Connect {
+        /// What the connector reported.
+        source: BoxError,
+        /// The request, untouched (boxed: this variant is rare, and would otherwise make every
+        /// result as large as a request).
+        request: Box<Request<UpstreamBody>>,
+    },
     /// The exchange broke after the request was (maybe partly) sent.
     Exchange(hyper::Error),
 }
@@ -78,7 +84,12 @@ impl UpstreamPool {
                 Some(sender) => (sender, true),
                 // Boxed: connecting (TCP, TLS, handshake) is rare once the pool is warm, and its
                 // large future would otherwise be part of every request's.
-                None => (Box::pin(self.connect(origin)).await.map_err(SendError::Connect)?, false),
+                None => match Box::pin(self.connect(origin)).await {
+                    Ok(sender) => (sender, false),
+                    Err(source) => {
+                        return Err(SendError::Connect { source, request: Box::new(request) });
+                    }
+                },
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -116,7 +127,8 @@ impl UpstreamPool {
     /// A new HTTP/1.1 connection to `origin`, driven by a task on this worker's runtime.
     async fn connect(&self, origin: &Uri) -> Result<SendRequest<UpstreamBody>, BoxError> {
         let io = self.connector.clone().call(origin.clone()).await?;
-        let (sender, connection) = http1::handshake(io).await?;
+        // One buffer per write, as toward clients (see `server::serve_connection`).
+        let (sender, connection) = http1::Builder::new().writev(false).handshake(io).await?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "upstream connection ended with an error");

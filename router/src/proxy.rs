@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::response::IntoResponse;
 use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode, Version};
-use http_body_util::{Either, Empty};
+use http_body_util::Either;
 use hyper::body::{Body as _, Incoming};
 use tracing::Span;
 
@@ -74,23 +74,22 @@ async fn run(
     routed.fallback = target != routed.parity;
     let (mut parts, body) = request.into_parts();
     prepare_request(&mut parts, client);
+    let request = Request::from_parts(parts, Either::Left(body));
     // Retrying on the other upstream is only safe when the request can be sent again exactly:
     // a connect error means nothing reached the upstream, but a streamed body is consumed by the
     // first attempt. So only bodiless requests (most GETs, the health-critical page loads) are
     // retried; a POST whose upstream just died gets a 502, and the next one goes to the other
     // upstream because the failure marked this one down.
-    let retry_head = body.is_end_stream().then(|| copy_head(&parts));
-    let first = forward(state, target, parts, Either::Left(body)).await;
-    let response = match (first, retry_head) {
-        (Err(RouterError::Connect { .. }), Some(head))
-            if state.health.is_healthy(target.other()) =>
+    let response = match forward(state, target, request).await {
+        Err(Failed::Unsent(_, request))
+            if request.body().is_end_stream() && state.health.is_healthy(target.other()) =>
         {
             routed.upstream = Some(target.other());
             routed.fallback = target.other() != routed.parity;
             // Boxed: the rare retry would otherwise double the size of every request's future.
-            Box::pin(forward(state, target.other(), head, Either::Right(Empty::new()))).await?
+            Box::pin(forward(state, target.other(), *request)).await?
         }
-        (first, _) => first?,
+        first => first?,
     };
     Ok(finish(response, routed))
 }
@@ -110,30 +109,54 @@ fn prepare_request(parts: &mut Parts, client: Option<&HeaderValue>) {
         headers::append_forwarded_for(&mut parts.headers, client);
     }
     headers::set_forwarded_proto(&mut parts.headers);
+    headers::forward_client_host(&mut parts.headers);
+}
+
+/// How forwarding to one upstream failed.
+#[derive(Debug)]
+enum Failed {
+    /// No connection could be made, so nothing was sent: the request comes back as it was
+    /// given, to go to the other upstream if it can be sent again.
+    Unsent(RouterError, Box<Request<UpstreamBody>>),
+    /// The request was (maybe partly) sent, or could not be.
+    Other(RouterError),
+}
+
+impl From<Failed> for RouterError {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Unsent(error, _) | Failed::Other(error) => error,
+        }
+    }
 }
 
 /// Phase 3: sends the request to `target`, setting what depends on the upstream.
 async fn forward(
     state: &AppState,
     target: Parity,
-    mut parts: Parts,
-    body: UpstreamBody,
-) -> Result<Response<PooledBody>, RouterError> {
+    mut request: Request<UpstreamBody>,
+) -> Result<Response<PooledBody>, Failed> {
     let upstream = state.upstreams.get(target);
-    parts.uri = upstream.origin_form(parts.uri.path_and_query())?;
+    let origin_form = upstream.origin_form(request.uri().path_and_query());
+    let client_uri = std::mem::replace(
+        request.uri_mut(),
+        origin_form.map_err(|error| Failed::Other(error.into()))?,
+    );
     // The client side may be HTTP/1.0; the pooled upstream connections are HTTP/1.1.
-    parts.version = Version::HTTP_11;
-    headers::rewrite_host(&mut parts.headers, &upstream.host);
-    let request = Request::from_parts(parts, body);
-    let sent = state.pool.send(target, upstream.origin(), request);
+    *request.version_mut() = Version::HTTP_11;
+    headers::set_upstream_host(request.headers_mut(), &upstream.host);
+    // Boxed: the exchange's future is large, and moving it through the layers of futures above
+    // (timeout, proxy, log span) cost more than this one allocation.
+    let sent = Box::pin(state.pool.send(target, upstream.origin(), request));
     match tokio::time::timeout(state.request_timeout, sent).await {
-        Err(_elapsed) => Err(RouterError::Timeout { upstream: target }),
-        Ok(Err(SendError::Connect(source))) => {
+        Err(_) => Err(Failed::Other(RouterError::Timeout { upstream: target })),
+        Ok(Err(SendError::Connect { source, mut request })) => {
             state.health.mark_down(target, "connection failed");
-            Err(RouterError::Connect { upstream: target, source })
+            *request.uri_mut() = client_uri;
+            Err(Failed::Unsent(RouterError::Connect { upstream: target, source }, request))
         }
         Ok(Err(SendError::Exchange(source))) => {
-            Err(RouterError::Exchange { upstream: target, source })
+            Err(Failed::Other(RouterError::Exchange { upstream: target, source }))
         }
         Ok(Ok(response)) => Ok(response),
     }
@@ -160,14 +183,4 @@ fn record(state: &AppState, span: &Span, routed: &Routed, status: StatusCode, la
         }
     }
     state.metrics.observe_request(routed.upstream, status, latency);
-}
-
-/// The request line and headers, for sending a bodiless request a second time.
-fn copy_head(parts: &Parts) -> Parts {
-    let (mut head, ()) = Request::new(()).into_parts();
-    head.method = parts.method.clone();
-    head.uri = parts.uri.clone();
-    head.version = parts.version;
-    head.headers = parts.headers.clone();
-    head
 }

@@ -19,8 +19,13 @@ fn names(headers: &HeaderMap) -> Vec<&str> {
 
 #[test]
 fn strip_hop_by_hop_removes_connection_headers_and_the_names_they_list() {
-    let cases: [(Pairs<'_>, &[&str]); 5] = [
+    let cases: [(Pairs<'_>, &[&str]); 7] = [
         (&[("accept", "*/*"), ("connection", "keep-alive"), ("keep-alive", "t=5")], &["accept"]),
+        (
+            &[("connection", "Keep-Alive, X-Private"), ("keep-alive", "t=5"), ("x-private", "1")],
+            &[],
+        ),
+        (&[("keep-alive", "t=5"), ("accept", "*/*")], &["accept"]),
         (&[("connection", "close, X-Secret"), ("x-secret", "1"), ("x-kept", "1")], &["x-kept"]),
         (&[("connection", "a"), ("connection", " b ,c"), ("a", "1"), ("b", "1"), ("c", "1")], &[]),
         (
@@ -45,7 +50,8 @@ fn strip_hop_by_hop_removes_connection_headers_and_the_names_they_list() {
 }
 
 #[test]
-fn rewrite_host_moves_the_client_host_to_x_forwarded_host() {
+fn host_goes_to_x_forwarded_host_and_host_names_the_upstream_tried_last() {
+    let first = HeaderValue::from_static("vote-odd.azurewebsites.net");
     let upstream = HeaderValue::from_static("vote-even.azurewebsites.net");
     let cases: [(Pairs<'_>, Option<&str>); 3] = [
         (&[("host", "vote.example.com")], Some("vote.example.com")),
@@ -57,7 +63,10 @@ fn rewrite_host_moves_the_client_host_to_x_forwarded_host() {
     ];
     for (input, forwarded) in cases {
         let mut headers = map(input);
-        rewrite_host(&mut headers, &upstream);
+        forward_client_host(&mut headers);
+        // A fallback names the first upstream, then the other: the client's host must survive.
+        set_upstream_host(&mut headers, &first);
+        set_upstream_host(&mut headers, &upstream);
         assert_eq!(headers[header::HOST], upstream, "{input:?}");
         let got = headers.get(X_FORWARDED_HOST).map(|v| v.to_str().unwrap());
         assert_eq!(got, forwarded, "{input:?}");

@@ -10,12 +10,18 @@ use crate::support::{dead_upstream_url, header, json, poll_until, spawn_router, 
 #[tokio::test]
 async fn a_bodiless_request_for_a_dead_upstream_is_answered_by_the_other_and_says_so() {
     let odd = spawn_upstream("odd").await;
-    let router = spawn_router(&dead_upstream_url().await, &odd.url, &[]).await;
-    let (parts, body) = router.get("/echo").await;
+    // The dead upstream has a path prefix: the retry must not carry it, nor its host.
+    let dead = format!("{}/even-prefix", dead_upstream_url().await);
+    let router = spawn_router(&dead, &odd.url, &[]).await;
+    let (parts, body) = router.get("/echo?q=1").await;
     assert_eq!(parts.status, 200);
     assert_eq!(header(&parts, "x-routed-to"), "odd");
     assert_eq!(header(&parts, "x-router-fallback"), "true");
-    assert_eq!(json(&body)["name"], "odd");
+    let seen = json(&body);
+    assert_eq!(seen["name"], "odd");
+    assert_eq!(seen["uri"], "/echo?q=1");
+    assert_eq!(seen["headers"]["host"], odd.url.trim_start_matches("http://"));
+    assert_eq!(seen["headers"]["x-forwarded-host"], router.url("").trim_start_matches("http://"));
     assert!(!router.state.health.is_healthy(Parity::Even), "the failed connect marks it down");
 }
 
