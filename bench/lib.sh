@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared by the router benchmarks: a work directory cleaned up on exit, the release router, the
-# two upstreams (one nginx answering on two ports) and nginx doing the router's minute-parity job.
-# Sourced, not run: the caller sets EVEN_PORT, ODD_PORT and WORKERS (nginx worker processes).
+# Shared by the benchmarks: a work directory and the processes started in it, cleaned up on exit;
+# for the router's, the release router, the two upstreams (one nginx answering on two ports) and
+# nginx doing the router's minute-parity job. Sourced, not run: the router benchmarks set
+# EVEN_PORT, ODD_PORT and WORKERS (nginx worker processes) first.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
