@@ -109,12 +109,11 @@ pub fn append_forwarded_for(headers: &mut HeaderMap, client: &HeaderValue) {
         .map(str::trim)
         .filter(|value| !value.is_empty())
         .collect();
-    let chain = match earlier.is_empty() {
-        true => Ok(client.clone()),
-        false => {
-            let client = client.to_str().unwrap_or_default();
-            HeaderValue::from_str(&format!("{}, {client}", earlier.join(", ")))
-        }
+    let chain = if earlier.is_empty() {
+        Ok(client.clone())
+    } else {
+        let client = client.to_str().unwrap_or_default();
+        HeaderValue::from_str(&format!("{}, {client}", earlier.join(", ")))
     };
     if let Ok(chain) = chain {
         entry.insert(chain);
