@@ -27,6 +27,24 @@ use crate::clock::Parity;
 use crate::telemetry::LogFormat;
 use crate::upstream::{Upstream, UpstreamUrlError};
 
+/// Every environment variable the router reads (the table above, and `RUST_LOG` for the log
+/// filter), so that deployment files are checked against the router itself. A test records the
+/// names [`Config::from_lookup`] asks for and fails when one is missing here.
+pub const VARIABLES: &[&str] = &[
+    "ROUTER_UPSTREAM_EVEN",
+    "ROUTER_UPSTREAM_ODD",
+    "PORT",
+    "ROUTER_CONNECT_TIMEOUT_MS",
+    "ROUTER_REQUEST_TIMEOUT_MS",
+    "ROUTER_HEALTH_INTERVAL_MS",
+    "ROUTER_HEALTH_TIMEOUT_MS",
+    "ROUTER_HEALTH_PATH",
+    "ROUTER_SHUTDOWN_TIMEOUT_MS",
+    "ROUTER_UPSTREAM_CA_FILE",
+    "LOG_FORMAT",
+    "RUST_LOG",
+];
+
 /// Everything the router needs to know, validated.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -10,6 +10,51 @@ use std::time::Duration;
 use crate::choice::{Choices, InvalidChoice};
 use crate::secret::Secret;
 
+/// Every environment variable the app reads, so that deployment files (Kubernetes manifests,
+/// Terraform app settings, compose) are checked against the app itself rather than against a
+/// second hand-typed list. Tests record the names [`Config::from_lookup`],
+/// [`crate::secrets::resolve`] and [`crate::keyvault::KeyVault::new`] look up and fail when one
+/// is missing here.
+pub const VARIABLES: &[&str] = &[
+    // Read by `Config`.
+    "PORT",
+    "INSTANCE_NAME",
+    "HOSTNAME",
+    "TITLE",
+    "SHOWHOST",
+    "VOTE1VALUE",
+    "VOTE2VALUE",
+    "REDIS_URL",
+    "REDIS",
+    "REDIS_PWD",
+    "REDIS_KEY",
+    "DATABASE_URL",
+    "ADMIN_TOKEN",
+    "LOG_FORMAT",
+    "SHUTDOWN_TIMEOUT_SECS",
+    // Read by `secrets`: a file per secret setting (the Key Vault CSI driver's mount), the vault.
+    "REDIS_URL_FILE",
+    "REDIS_PWD_FILE",
+    "DATABASE_URL_FILE",
+    "ADMIN_TOKEN_FILE",
+    "KEY_VAULT_URL",
+    "KEY_VAULT_SECRETS",
+    // Read by `keyvault`.
+    "AZURE_CREDENTIAL",
+    "AZURE_CLIENT_ID",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT",
+    "KEY_VAULT_MAX_ATTEMPTS",
+    "KEY_VAULT_VERIFY_CHALLENGE_RESOURCE",
+    // Read by the libraries underneath: the Azure SDK's credentials (workload identity on AKS,
+    // managed identity on App Service), rustls' platform verifier and the log filter.
+    "AZURE_TENANT_ID",
+    "AZURE_AUTHORITY_HOST",
+    "IDENTITY_HEADER",
+    "SSL_CERT_FILE",
+    "RUST_LOG",
+];
+
 /// Everything the app needs to know at start.
 #[derive(Debug, Clone)]
 pub struct Config {

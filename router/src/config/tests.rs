@@ -86,3 +86,18 @@ fn the_upstream_ca_file_adds_its_certificates_and_a_bad_one_names_the_variable()
     let _ = std::fs::remove_file(good);
     let _ = std::fs::remove_file(empty);
 }
+
+#[test]
+fn every_variable_the_router_reads_is_in_the_published_list() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let config = Config::from_lookup(|var| {
+        asked.borrow_mut().push(var.to_owned());
+        let upstream = matches!(var, "ROUTER_UPSTREAM_EVEN" | "ROUTER_UPSTREAM_ODD");
+        upstream.then(|| "http://127.0.0.1:8081".to_owned())
+    });
+    assert!(config.is_ok(), "{config:?}");
+    let asked = asked.into_inner();
+    let unlisted: Vec<_> = asked.iter().filter(|var| !VARIABLES.contains(&var.as_str())).collect();
+    assert!(unlisted.is_empty(), "read but not in config::VARIABLES: {unlisted:?}");
+    assert!(asked.len() >= 11, "only {asked:?} were read");
+}

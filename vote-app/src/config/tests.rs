@@ -1,3 +1,4 @@
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::*;
@@ -85,4 +86,35 @@ fn secret_values_never_appear_in_errors_or_debug_output() {
     ])
     .unwrap();
     assert!(!format!("{config:?}").contains("topsecret"));
+}
+
+/// A lookup that answers from `vars` and records every name it is asked for.
+fn recording<'a>(
+    vars: &'a [(&'a str, &'a str)],
+    asked: &'a RefCell<Vec<String>>,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        asked.borrow_mut().push(name.to_owned());
+        vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    }
+}
+
+#[tokio::test]
+async fn every_variable_the_app_reads_is_in_the_published_list() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let asked = RefCell::new(Vec::new());
+    let _ = Config::from_lookup(recording(&[], &asked));
+    // A vault with an empty mapping reads every Key Vault variable and fetches nothing.
+    let vault = [("KEY_VAULT_URL", "https://example.vault.azure.net/"), ("KEY_VAULT_SECRETS", ",")];
+    crate::secrets::resolve(recording(&vault, &asked))
+        .await
+        .expect("an empty mapping fetches nothing");
+
+    let asked = asked.into_inner();
+    let unlisted: Vec<_> =
+        asked.iter().filter(|name| !VARIABLES.contains(&name.as_str())).collect();
+    assert!(unlisted.is_empty(), "read but not in config::VARIABLES: {unlisted:?}");
+    for expected in ["PORT", "ADMIN_TOKEN_FILE", "KEY_VAULT_MAX_ATTEMPTS", "AZURE_CLIENT_ID"] {
+        assert!(asked.iter().any(|name| name == expected), "{expected} was not read");
+    }
 }
