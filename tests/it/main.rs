@@ -11,6 +11,7 @@
 //! - [`router`]: the router in front of two vote-apps — minute parity, ledger per instance.
 //! - [`faults`]: sabotage — Redis stopped mid-run, one instance stopped.
 //! - [`concurrency`]: thousands of votes from many clients, exact totals.
+//! - [`pipelines`]: `azure-pipelines.yml` as a graph — dependsOn targets, stage order, gates.
 //!
 //! # Running
 //! The images must exist in the local Docker store (nothing is built here):
@@ -31,6 +32,7 @@
 mod api;
 mod concurrency;
 mod faults;
+mod pipelines;
 mod poll;
 mod router;
 mod stack;
