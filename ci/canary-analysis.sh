@@ -21,7 +21,12 @@ Options (thresholds have defaults suited to the vote-app):
   --max-error-increase RATIO   reject when canary 5xx ratio > stable ratio + RATIO (default 0.01)
   --max-p99-ratio FACTOR       reject when canary p99 > stable p99 x FACTOR ... (default 1.5)
   --p99-tolerance-ms MS        ... and > stable p99 + MS, so that a 1 ms difference between two
-                               fast instances is not a regression (default 20)
+                               fast instances is not a regression (default 20) ...
+  --max-slow-share RATIO       ... and more than RATIO of the canary's requests are slower than
+                               that bound (default 0.03). A canary as fast as the stable has
+                               about 1 % there; one scheduling stall delays only the few requests
+                               in flight, enough to move a p99 over a few hundred requests, while
+                               a slower build delays a steady share.
 
 Requests to /metrics, /health and /ready are probes, not traffic, and are left out. Exits 0
 (promote) when every check passes, 1 (reject) otherwise, including when an instance's metrics
@@ -30,6 +35,7 @@ USAGE
 }
 
 window=60 traffic="" min_requests=50 max_error_increase=0.01 max_p99_ratio=1.5 p99_tolerance_ms=20
+max_slow_share=0.03
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
@@ -39,6 +45,7 @@ while [ $# -gt 0 ]; do
     --max-error-increase) max_error_increase=${2:?--max-error-increase needs a value}; shift 2 ;;
     --max-p99-ratio) max_p99_ratio=${2:?--max-p99-ratio needs a value}; shift 2 ;;
     --p99-tolerance-ms) p99_tolerance_ms=${2:?--p99-tolerance-ms needs a value}; shift 2 ;;
+    --max-slow-share) max_slow_share=${2:?--max-slow-share needs a value}; shift 2 ;;
     -*) echo "canary-analysis: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) break ;;
   esac
@@ -95,11 +102,12 @@ fi
 snapshot stable "$stable" "$snapshots/stable.1"
 snapshot canary "$canary" "$snapshots/canary.1"
 
-python3 - "$snapshots" "$min_requests" "$max_error_increase" "$max_p99_ratio" "$p99_tolerance_ms" <<'PY'
+python3 - "$snapshots" "$min_requests" "$max_error_increase" "$max_p99_ratio" "$p99_tolerance_ms" \
+  "$max_slow_share" <<'PY'
 import math, re, sys
 
 folder, min_requests = sys.argv[1], int(sys.argv[2])
-max_error_increase, max_p99_ratio, tolerance = (float(v) for v in sys.argv[3:6])
+max_error_increase, max_p99_ratio, tolerance, max_slow_share = (float(v) for v in sys.argv[3:7])
 PROBES = {"/metrics", "/health", "/ready"}
 SAMPLE = re.compile(r'^(\w+)\{([^}]*)\}\s+(\S+)')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -125,7 +133,8 @@ def parse(path):
 
 
 def window(name):
-    """What one instance served between the two snapshots."""
+    """What one instance served between the two snapshots: request total, 5xx ratio, latency
+    buckets {upper bound in s: cumulative count}."""
     (req0, b0), (req1, b1) = parse(f"{folder}/{name}.0"), parse(f"{folder}/{name}.1")
     if sum(req1.values()) < sum(req0.values()):
         # Counters went down: the process restarted during the window; count from zero.
@@ -135,7 +144,20 @@ def window(name):
     buckets = {le: b1.get(le, 0) - b0.get(le, 0) for le in b1}
     total = sum(requests.values())
     errors = sum(n for s, n in requests.items() if s >= 500)
-    return total, (errors / total if total else 0.0), p99(buckets)
+    return total, (errors / total if total else 0.0), buckets
+
+
+def slower_than(buckets, bound_ms):
+    """How many observations exceed bound_ms, interpolated inside its bucket."""
+    bound, lower, below = bound_ms / 1000, 0.0, 0.0
+    for le in sorted(buckets):
+        if le >= bound:
+            inside = buckets[le] - below
+            width = le - lower if not math.isinf(le) else 0
+            within = inside * ((bound - lower) / width) if width else 0
+            return buckets[max(buckets)] - (below + within)
+        lower, below = le, buckets[le]
+    return 0.0
 
 
 def p99(buckets):
@@ -157,9 +179,14 @@ def p99(buckets):
 
 
 stable, canary = window("stable"), window("canary")
+stable_p99, canary_p99 = p99(stable[2]), p99(canary[2])
+p99_bound = max(stable_p99 * max_p99_ratio, stable_p99 + tolerance)
+slow = slower_than(canary[2], p99_bound)
 print(f"{'':10}{'requests':>10}{'5xx ratio':>12}{'p99 ms':>10}")
-for name, (total, ratio, latency) in (("stable", stable), ("canary", canary)):
-    print(f"{name:10}{total:>10.0f}{ratio:>12.4f}{latency:>10.1f}")
+print(f"{'stable':10}{stable[0]:>10.0f}{stable[1]:>12.4f}{stable_p99:>10.1f}")
+print(f"{'canary':10}{canary[0]:>10.0f}{canary[1]:>12.4f}{canary_p99:>10.1f}")
+print(f"canary requests slower than the p99 bound {p99_bound:.1f} ms: {slow:.0f} "
+      f"({slow / canary[0] if canary[0] else 0:.1%}; a regression above {max_slow_share:.0%})")
 
 reasons = []
 for name, (total, _, _) in (("stable", stable), ("canary", canary)):
@@ -167,10 +194,11 @@ for name, (total, _, _) in (("stable", stable), ("canary", canary)):
         reasons.append(f"the {name} served {total:.0f} requests, fewer than {min_requests}: no evidence")
 if canary[1] > stable[1] + max_error_increase:
     reasons.append(f"canary 5xx ratio {canary[1]:.4f} > stable {stable[1]:.4f} + {max_error_increase}")
-p99_bound = max(stable[2] * max_p99_ratio, stable[2] + tolerance)
-if canary[2] > p99_bound:
-    reasons.append(f"canary p99 {canary[2]:.1f} ms > {p99_bound:.1f} ms "
-                   f"(stable {stable[2]:.1f} ms x {max_p99_ratio}, at least +{tolerance:.0f} ms)")
+slow_share = slow / canary[0] if canary[0] else 0.0
+if canary_p99 > p99_bound and slow_share > max_slow_share:
+    reasons.append(f"canary p99 {canary_p99:.1f} ms > {p99_bound:.1f} ms "
+                   f"(stable {stable_p99:.1f} ms x {max_p99_ratio}, at least +{tolerance:.0f} ms), "
+                   f"and {slow_share:.1%} of its requests are slower than that (> {max_slow_share:.0%})")
 for reason in reasons:
     print(f"canary-analysis: {reason}")
 print("canary-analysis: " + ("REJECT" if reasons else "PROMOTE"))
