@@ -12,6 +12,8 @@
 //! - [`faults`]: sabotage — Redis stopped mid-run, one instance stopped.
 //! - [`concurrency`]: thousands of votes from many clients, exact totals.
 //! - [`pipelines`]: `azure-pipelines.yml` as a graph — dependsOn targets, stage order, gates.
+//! - [`terraform`]: `terraform/` parsed and its invariants checked, the images run with its app
+//!   settings, and the manual Azure CLI script's dry run.
 //!
 //! # Running
 //! The images must exist in the local Docker store (nothing is built here):
@@ -36,4 +38,5 @@ mod pipelines;
 mod poll;
 mod router;
 mod stack;
+mod terraform;
 mod vote_app;

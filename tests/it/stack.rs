@@ -68,6 +68,58 @@ pub(crate) async fn spawn_routed_stack() -> Stack {
     spawn(&["even", "odd"], true).await
 }
 
+/// Redis and PostgreSQL on a network of their own, for scenarios that start the services with
+/// an environment of their own (the Terraform app settings, in `terraform::containers`).
+pub(crate) struct BackEnds {
+    /// The network, and the prefix of every container name on it.
+    pub(crate) run: String,
+    /// `REDIS_URL` as a container on the network reaches Redis.
+    pub(crate) redis_url: String,
+    /// `DATABASE_URL` as a container on the network reaches PostgreSQL.
+    pub(crate) database_url: String,
+    /// Held only so that dropping the back ends removes the containers.
+    _redis: ContainerAsync<GenericImage>,
+    _postgres: ContainerAsync<GenericImage>,
+}
+
+pub(crate) async fn spawn_back_ends() -> BackEnds {
+    install_crypto_provider();
+    let run = format!("vote-it-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let secrets = Secrets::generate();
+    let (redis, postgres) = tokio::join!(
+        start(redis(&run, &secrets), "Redis"),
+        start(postgres(&run, &secrets), "PostgreSQL")
+    );
+    let redis_url = format!("redis://:{}@{run}-redis:6379/0", secrets.redis_password);
+    let database_url =
+        format!("postgres://vote:{}@{run}-postgres:5432/vote", secrets.postgres_password);
+    BackEnds { run, redis_url, database_url, _redis: redis, _postgres: postgres }
+}
+
+/// Starts the image named by `image_var` (else `default_image`) as `{run}-{name}` with exactly
+/// `env`, and a client for `port` mapped on the host. Nothing is waited for.
+pub(crate) async fn start_with_env(
+    run: &str,
+    (image_var, default_image): (&str, &str),
+    name: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    port: u16,
+) -> (ContainerAsync<GenericImage>, Api) {
+    let mut request = image_from_env(image_var, default_image)
+        .with_exposed_port(port.tcp())
+        .with_network(run)
+        .with_container_name(format!("{run}-{name}"));
+    for (variable, value) in env {
+        request = request.with_env_var(variable, value);
+    }
+    let container = start(request, name).await;
+    let host_port = container
+        .get_host_port_ipv4(port.tcp())
+        .await
+        .expect("Docker mapped the service port to a host port");
+    (container, Api::new(&format!("http://127.0.0.1:{host_port}")))
+}
+
 async fn spawn(instance_names: &[&str], with_router: bool) -> Stack {
     install_crypto_provider();
     let run = format!("vote-it-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
