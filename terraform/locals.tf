@@ -13,6 +13,11 @@ locals {
   # traffic to WEBSITES_PORT; PORT is set to the same value so the two cannot drift apart.
   container_port = 8080
 
+  # APPLICATIONINSIGHTS_CONNECTION_STRING is where an Application Insights SDK or OpenTelemetry
+  # exporter would send telemetry; the Rust services have none yet, so today Application Insights
+  # holds what the platform sends, and request logs reach Log Analytics through the diagnostic
+  # settings in main.web_apps.tf.
+  #
   # Settings of both vote-app instances. Every secret is a Key Vault reference, resolved by App
   # Service with the app's managed identity; the app reads plain variables and never sees the
   # vault. The reference has no version, so a rotated secret is picked up within a day.
