@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ci/smoke-test.sh, ci/load-test.sh and ci/canary-analysis.sh against the project's real images:
-# Redis, two vote-app instances ("even", "odd") and the router on a private Docker network, plus
-# a canary whose Redis password is wrong. Every container is named after this run and removed on
-# exit; readiness is polled, never slept on.
+# Redis, two vote-app instances ("even", "odd") and the router on a private Docker network, a
+# healthy canary, a canary whose Redis password is wrong, and the healthy canary starved of CPU
+# (docker update --cpus). Every container is named after this run and removed on exit; readiness
+# is polled, never slept on.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
