@@ -96,6 +96,9 @@ def bearer_token(challenge):
         with urllib.request.urlopen(request, timeout=30) as response:
             body = json.load(response)
     except urllib.error.HTTPError as error:
+        if not (user and password):
+            fail(f"the token endpoint {params['realm']} refused anonymous access ({error.code}): "
+                 "set REGISTRY_USERNAME/REGISTRY_PASSWORD or REGISTRY_TOKEN")
         fail(f"the token endpoint {params['realm']} refused the credentials ({error.code})")
     except (urllib.error.URLError, OSError) as error:
         fail(f"cannot reach the token endpoint {params['realm']}: {error}")
