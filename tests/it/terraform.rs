@@ -13,7 +13,8 @@
 //! - [`eval`]: variables, locals and `for_each` evaluated, with [`functions`] (`merge`,
 //!   `urlencode`) and [`placeholders`] for what only exists after `apply`.
 //! - [`apps`]: the web apps, their settings and role assignments, as the invariants read them.
-//! - [`invariants`]: the design's rules, one test each.
+//! - [`invariants`]: the design's rules, one test each; [`hardening`]: TLS, no passwords, the
+//!   vault's audit.
 //! - [`health_checks`]: each health check path asked of the service itself.
 //! - [`containers`]: the images run with the web apps' app settings.
 //! - [`cli_script`]: the manual Azure CLI script's `--dry-run`.
@@ -24,6 +25,7 @@ mod config;
 mod containers;
 mod eval;
 mod functions;
+mod hardening;
 mod health_checks;
 mod invariants;
 mod placeholders;

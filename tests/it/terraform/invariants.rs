@@ -281,37 +281,6 @@ fn every_app_setting_is_a_variable_its_service_reads() {
 }
 
 #[test]
-fn the_web_apps_are_https_only_with_tls_1_2_no_ftp_and_the_registry_has_no_admin_user() {
-    let config = Config::load();
-    let config = evaluated(&config, false);
-    for app in web_apps(&config) {
-        let what = app.reference();
-        assert_eq!(app.argument(&config, &["https_only"]), Some(Value::Bool(true)), "{what}");
-        assert_eq!(app.string(&config, &["site_config", "minimum_tls_version"]), "1.2", "{what}");
-        assert_eq!(app.string(&config, &["site_config", "ftps_state"]), "Disabled", "{what}");
-        let port = &app.settings(&config)["WEBSITES_PORT"];
-        assert_eq!(
-            app.settings(&config).get("PORT"),
-            Some(port),
-            "{what}: the app listens where App Service sends"
-        );
-    }
-    let registry = Address::new("azurerm_container_registry", "this");
-    assert_eq!(
-        config.argument(&registry, &InstanceKey::Single, &["admin_enabled"]),
-        Some(Value::Bool(false))
-    );
-    let vault = Address::new("azurerm_key_vault", "this");
-    for flag in ["rbac_authorization_enabled", "purge_protection_enabled"] {
-        assert_eq!(
-            config.argument(&vault, &InstanceKey::Single, &[flag]),
-            Some(Value::Bool(true)),
-            "{flag}"
-        );
-    }
-}
-
-#[test]
 fn the_outputs_the_pipelines_read_exist() {
     let config = Config::load();
     let missing: Vec<_> =
