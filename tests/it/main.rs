@@ -6,11 +6,13 @@
 //!   (one Docker network and unique names per stack, everything removed on drop).
 //! - [`api`]: typed HTTP calls to the vote-app and the router; responses are deserialized, never
 //!   compared as strings.
+//! - [`in_process`]: the vote-app and the router served in-process, to ask them a path.
 //! - [`poll`]: waiting with a deadline, by polling (`/ready`, `/router/status`), never by sleeping.
 //! - [`vote_app`]: one vote-app with Redis and PostgreSQL — vote, read, reset, ledger restore.
 //! - [`router`]: the router in front of two vote-apps — minute parity, ledger per instance.
 //! - [`faults`]: sabotage — Redis stopped mid-run, one instance stopped.
 //! - [`concurrency`]: thousands of votes from many clients, exact totals.
+//! - [`k8s`]: the Kubernetes overlays, rendered: their invariants, and their pods run as containers.
 //! - [`pipelines`]: `azure-pipelines.yml` as a graph — dependsOn targets, stage order, gates.
 //! - [`terraform`]: `terraform/` parsed and its invariants checked, the images run with its app
 //!   settings, and the manual Azure CLI script's dry run.
@@ -34,6 +36,8 @@
 mod api;
 mod concurrency;
 mod faults;
+mod in_process;
+mod k8s;
 mod pipelines;
 mod poll;
 mod router;

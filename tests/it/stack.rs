@@ -318,7 +318,7 @@ async fn mapped_port(container: &ContainerAsync<GenericImage>) -> u16 {
 
 /// `name:tag` from `var`, else `default`. The tag is what follows the last `:` after the last
 /// `/`, so a registry port (`host:5000/redis:7`) stays part of the name.
-fn image_from_env(var: &str, default: &str) -> GenericImage {
+pub(crate) fn image_from_env(var: &str, default: &str) -> GenericImage {
     let reference = std::env::var(var).unwrap_or_else(|_| default.to_owned());
     let slash = reference.rfind('/').map_or(0, |index| index + 1);
     let (name, tag) = match reference[slash..].rfind(':') {
