@@ -96,6 +96,14 @@ pub(crate) async fn spawn_back_ends() -> BackEnds {
     BackEnds { run, redis_url, database_url, _redis: redis, _postgres: postgres }
 }
 
+/// PostgreSQL alone on the network `run` (as `{run}-postgres`), and the URL the vote-app reaches
+/// it by.
+pub(crate) async fn spawn_postgres(run: &str) -> (ContainerAsync<GenericImage>, String) {
+    let secrets = Secrets::generate();
+    let container = start(postgres(run, &secrets), "PostgreSQL").await;
+    (container, format!("postgres://vote:{}@{run}-postgres:5432/vote", secrets.postgres_password))
+}
+
 /// Starts the image named by `image_var` (else `default_image`) as `{run}-{name}` with exactly
 /// `env`, and a client for `port` mapped on the host. Nothing is waited for.
 pub(crate) async fn start_with_env(

@@ -7,7 +7,8 @@
 //! the container's hosts file) to the pod it selects, or, when the Service maps a port (80 to
 //! 8080), to a router container forwarding that port, as kube-proxy would; the Key Vault CSI
 //! mount is a read-only directory holding one file per secret object; a volume claim is an
-//! empty directory made writable by the pod's `fsGroup`, as the kubelet does.
+//! empty directory made writable by the pod's `fsGroup`, as the kubelet does; the external
+//! PostgreSQL of the ledger (`database-url`) is a PostgreSQL container.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -23,7 +24,7 @@ use testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
 use super::manifests::{PodTemplate, Rendered, as_array, image_name, render, str_of};
 use crate::api::Api;
 use crate::poll::{self, DEADLINE};
-use crate::stack::{image_from_env, logs, parity_of, unix_minute};
+use crate::stack::{image_from_env, logs, parity_of, spawn_postgres, unix_minute};
 
 #[tokio::test]
 async fn the_qal_pods_run_under_their_manifests_constraints_and_count_a_vote() {
@@ -54,14 +55,19 @@ async fn the_minute_parity_pods_route_each_minute_to_its_instance() {
     .await;
     let (answer, routed_to, minute) = answer;
     assert_eq!(routed_to, parity_of(minute), "{answer:?}");
-    // The instance that answered is the pod of that parity (its INSTANCE_NAME is its pod name).
-    let votes = cluster.api_of(&format!("Deployment/vote-app-{routed_to}")).votes().await;
-    assert!(votes.of("Dogs") >= 1, "{votes:?}");
+    // The ledger recorded the vote under the pod of that parity (INSTANCE_NAME is the pod name).
+    let ledger = router.ledger().await;
+    let pod = format!("{}-vote-app-{routed_to}", cluster.run);
+    assert_eq!(ledger.of(&pod), 1, "{ledger:?}");
 }
 
 /// Pods of one overlay, one per workload, started in dependency order.
 struct Cluster {
+    /// Prefix of every container and pod name of this run.
+    run: String,
     pods: Vec<Pod>,
+    /// The ledger's PostgreSQL, when the vote-apps read a `DATABASE_URL_FILE`.
+    _ledger: Option<ContainerAsync<GenericImage>>,
     /// Containers standing in for Services that map ports; kept alive with the pods.
     _forwarders: Vec<ContainerAsync<GenericImage>>,
     /// This run's directory on the host: the secret files and the volumes.
@@ -87,8 +93,16 @@ impl Cluster {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let run = format!("k8s-it-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let work = std::env::temp_dir().join(&run);
-        write_secret_files(&work.join("secrets"), rendered);
-        let mut cluster = Self { pods: Vec::new(), _forwarders: Vec::new(), work };
+        let (ledger, database_url) = if reads_a_ledger(rendered) {
+            let (container, url) = spawn_postgres(&run).await;
+            (Some(container), Some(url))
+        } else {
+            (None, None)
+        };
+        write_secret_files(&work.join("secrets"), rendered, database_url.as_deref());
+        let pods = Vec::new();
+        let mut cluster =
+            Self { run: run.clone(), pods, _ledger: ledger, _forwarders: Vec::new(), work };
         let mut hosts: BTreeMap<String, IpAddr> = BTreeMap::new();
         let mut templates = rendered.pod_templates();
         templates.sort_by_key(|pod| match image_name(&pod.containers()[0]) {
@@ -286,16 +300,30 @@ fn volume(template: &PodTemplate<'_>, mount: &Value, work: &Path) -> Mount {
     Mount::bind_mount(directory.to_string_lossy(), target)
 }
 
-/// One file per object of the SecretProviderClass, with a random value, readable by the pods'
-/// users as the CSI driver's mount is.
-fn write_secret_files(directory: &Path, rendered: &Rendered) {
+/// Whether the vote-apps of this overlay append to a ledger.
+fn reads_a_ledger(rendered: &Rendered) -> bool {
+    let pods = rendered.pod_templates();
+    let mut variables =
+        pods.iter().flat_map(|pod| pod.containers()).flat_map(|c| as_array(&c["env"]));
+    variables.any(|variable| variable["name"] == "DATABASE_URL_FILE")
+}
+
+/// One file per object of the SecretProviderClass, readable by the pods' users as the CSI
+/// driver's mount is: `database-url` points at the test's PostgreSQL, the others are random.
+fn write_secret_files(directory: &Path, rendered: &Rendered, database_url: Option<&str>) {
     std::fs::create_dir_all(directory).expect("a temporary directory");
     let provider = rendered.find("SecretProviderClass", "vote-app-secrets");
     let provider = provider.expect("the overlay reads Key Vault");
     let objects = str_of(&provider["spec"]["parameters"]["objects"]);
     for name in objects.lines().filter_map(|line| line.trim().strip_prefix("objectName:")) {
-        let path = directory.join(name.trim());
-        std::fs::write(&path, uuid::Uuid::new_v4().simple().to_string()).expect("a secret file");
+        let name = name.trim();
+        let value = match (name, database_url) {
+            ("database-url", Some(url)) => url.to_owned(),
+            ("database-url", None) => panic!("{}: no vote-app reads the ledger", rendered.overlay),
+            _ => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let path = directory.join(name);
+        std::fs::write(&path, value).expect("a secret file");
         set_mode(&path, 0o444);
     }
     set_mode(directory, 0o755);
