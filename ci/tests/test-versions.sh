@@ -90,4 +90,16 @@ assert_eq "1.10.1" "$(./next-version.sh main 2>/dev/null)" "takes a revision arg
 assert_fails "fails clearly outside a git repository" "not inside a git repository" \
   env GIT_CEILING_DIRECTORIES=/tmp bash -c "cd '$scratch' && '$ci/next-version.sh'"
 assert_fails "fails clearly on an unknown revision" "no commit" ./next-version.sh no-such-ref
+echo "-- set-version.sh, on a clone of this repository"
+clone=$(mktemp -d)
+trap 'rm -rf "$clone"' EXIT
+git clone --quiet "$repo" "$clone/repo"
+assert_ok "sets a new version" "$clone/repo/ci/set-version.sh" 9.8.7
+assert_eq 9.8.7 "$("$clone/repo/ci/version.sh")" "Cargo.toml holds it"
+assert_eq 3 "$(grep -cE '^version = "9\.8\.7"$' "$clone/repo/Cargo.lock")" "Cargo.lock holds it for the three members"
+assert_ok "the lock file still matches (--locked)" cargo metadata --locked --offline --format-version 1 \
+  --manifest-path "$clone/repo/Cargo.toml"
+assert_ok "the Kubernetes overlays render" "$clone/repo/ci/k8s-render.sh" "$clone/repo/k8s/overlays/minute-parity"
+assert_eq 3 "$(grep -cE 'image: (vote-app|router):9\.8\.7$' <<<"$output")" "every vote-app and router image carries it"
+assert_fails "a version that is not semantic is refused" "not a semantic version" "$clone/repo/ci/set-version.sh" 1.2
 finish
