@@ -11,7 +11,7 @@
 # and prints the weights it leaves. kubectl must point at the cluster (az aks get-credentials).
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 die() { printf 'ci/k8s-canary.sh: %s\n' "$*" >&2; exit 1; }
 
 action=${1:-} namespace=${2:-}

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
     echo "Usage: ci/k8s-render.sh OVERLAY_DIR [REGISTRY [TAG]]"
 }
 die() { printf 'ci/k8s-render.sh: %s\n' "$*" >&2; exit 1; }

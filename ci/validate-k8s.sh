@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline validation of the Kubernetes manifests, on what `kubectl apply -k` would send:
 #   1. every overlay of k8s/ (environments, strategies, the Gateway) renders (ci/k8s-render.sh);
-#   2. every rendered object passes kubernetes-validate --strict against Kubernetes $k8s_version;
+#   2. every rendered object passes kubernetes-validate --strict against the pinned Kubernetes version (k8s_version below);
 #      a kind it has no schema for fails unless its API group is in the allow-list below
 #      (custom resources the project's own tests check: tests/it/k8s);
 #   3. checkov's Kubernetes policies pass, with the skips of k8s/.checkov.yaml.
@@ -15,7 +15,7 @@ readonly k8s_version=1.33.0
 readonly allowed_groups='gateway.networking.k8s.io|secrets-store.csi.x-k8s.io'
 
 case "${1:-}" in
-  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 esac
 
 use_python_tools k8s kubernetes-validate==1.37.0
