@@ -5,6 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -87,6 +88,19 @@ impl From<StoreError> for AppError {
 impl From<FormRejection> for AppError {
     fn from(rejection: FormRejection) -> Self {
         Self::BadBody { status: rejection.status(), message: rejection.body_text() }
+    }
+}
+
+impl From<MultipartRejection> for AppError {
+    fn from(rejection: MultipartRejection) -> Self {
+        Self::BadBody { status: rejection.status(), message: rejection.body_text() }
+    }
+}
+
+/// A multipart body that breaks off, is malformed or exceeds the body limit (413).
+impl From<MultipartError> for AppError {
+    fn from(error: MultipartError) -> Self {
+        Self::BadBody { status: error.status(), message: error.body_text() }
     }
 }
 

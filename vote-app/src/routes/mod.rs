@@ -4,6 +4,7 @@ mod api;
 mod ops;
 mod page;
 mod results;
+mod vote_form;
 
 use axum::Router;
 

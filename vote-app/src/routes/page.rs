@@ -2,20 +2,21 @@
 //!
 //! - `GET /` shows the buttons and the counts (503 with a clear notice when storage is down).
 //! - `POST /` with `vote=<choice>` casts a vote, `vote=reset` + `admin_token` resets; both
-//!   answer 303 See Other back to `/` (POST-redirect-GET, so a refresh does not vote again).
+//!   answer 303 See Other back to `/` (POST-redirect-GET, so a refresh does not vote again). The
+//!   form may be URL-encoded or multipart ([`super::vote_form`]).
 //! - `GET /static/style.css` is the page's only stylesheet.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::Chrome;
+use super::vote_form::VoteForm;
 use crate::choice::RESET;
 use crate::error::{AppError, HtmlError};
 use crate::security::check_admin_token;
@@ -45,13 +46,6 @@ struct Outcome {
     reset: Option<String>,
 }
 
-/// The form the page posts, the same shape as the original app's (`vote=Cats`).
-#[derive(Debug, Deserialize)]
-struct VoteForm {
-    vote: String,
-    admin_token: Option<String>,
-}
-
 async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> Response {
     let tally = state.votes.tally().await.map_err(AppError::from);
     let status = match &tally {
@@ -79,9 +73,9 @@ async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> 
 
 async fn submit(
     State(state): State<AppState>,
-    form: Result<Form<VoteForm>, FormRejection>,
+    form: Result<VoteForm, AppError>,
 ) -> Result<Redirect, HtmlError> {
-    let Form(form) = form?;
+    let form = form?;
     if form.vote == RESET {
         check_admin_token(state.admin_token.as_ref(), form.admin_token.as_deref())?;
         state.votes.reset().await?;

@@ -1,6 +1,7 @@
 //! The vote-app's tests beyond pure logic, as one binary:
 //!
 //! - `routes`: every route in process, through `app(..).oneshot(..)`, on the in-memory store;
+//! - `multipart`: `POST /` as `curl -F` sends it, under the same rules as the URL-encoded form;
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
 //! - `process`: the real binary: bad config refused, SIGTERM exits cleanly;
@@ -16,6 +17,7 @@
 
 mod keyvault;
 mod ledger;
+mod multipart;
 mod process;
 mod redis;
 mod routes;
