@@ -36,8 +36,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Why forwarding failed, split the way the proxy treats it.
 #[derive(Debug)]
 pub enum SendError {
-    /// No connection could be made (refused, unreachable, timeout, TLS refused): nothing was
-    /// sent, and the request comes back, so a bodiless one may go to the other upstream.
+    /// No connection could be made (refused, unreachable, timeout, TLS refused), or a new one
+    /// broke before the request was written: nothing was sent, and the request comes back
+    /// untouched, body included, so it may go to the other upstream.
     Connect {
         /// What the connector reported.
         source: BoxError,
@@ -45,7 +46,7 @@ pub enum SendError {
         /// result as large as a request).
         request: Box<Request<UpstreamBody>>,
     },
-    /// The exchange broke after the request was (maybe partly) sent.
+    /// The exchange broke after the request was (maybe partly) sent, before a response head.
     Exchange(hyper::Error),
 }
 
@@ -102,7 +103,13 @@ impl UpstreamPool {
                 }
                 Err(mut error) => match error.take_message() {
                     Some(unsent) if reused => request = unsent,
-                    _ => return Err(SendError::Exchange(error.into_error())),
+                    // A fresh connection that broke before the request was written: the
+                    // upstream is failing, and the request may still go to the other one.
+                    Some(unsent) => {
+                        let source = error.into_error().into();
+                        return Err(SendError::Connect { source, request: Box::new(unsent) });
+                    }
+                    None => return Err(SendError::Exchange(error.into_error())),
                 },
             }
         }

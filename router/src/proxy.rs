@@ -3,7 +3,9 @@
 //! The phases, in order:
 //! 1. **choose** the upstream: the minute's parity, or the other one if it is marked down;
 //! 2. **prepare** the request: strip hop-by-hop headers, add `X-Forwarded-*`, set `Host`;
-//! 3. **forward** it with the pooled client, bounded by the request timeout;
+//! 3. **forward** it with the pooled client, bounded by the request timeout; when the upstream
+//!    fails before a response head, send it once to the other upstream if that is safe (see
+//!    `replayable` and `Failed`);
 //! 4. **finish** the response: strip hop-by-hop headers, add `X-Routed-To`/`X-Router-Fallback`;
 //! 5. **record** span fields and metrics (the log line itself is written by
 //!    [`crate::telemetry::log_finished`]).
@@ -16,8 +18,8 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::response::IntoResponse;
 use http::request::Parts;
-use http::{HeaderValue, Request, Response, StatusCode, Version};
-use http_body_util::Either;
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
+use http_body_util::{Either, Empty};
 use hyper::body::{Body as _, Incoming};
 use tracing::Span;
 
@@ -74,24 +76,44 @@ async fn run(
     routed.fallback = target != routed.parity;
     let (mut parts, body) = request.into_parts();
     prepare_request(&mut parts, client);
+    let replay = replayable(&parts, &body);
     let request = Request::from_parts(parts, Either::Left(body));
-    // Retrying on the other upstream is only safe when the request can be sent again exactly:
-    // a connect error means nothing reached the upstream, but a streamed body is consumed by the
-    // first attempt. So only bodiless requests (most GETs, the health-critical page loads) are
-    // retried; a POST whose upstream just died gets a 502, and the next one goes to the other
-    // upstream because the failure marked this one down.
-    let response = match forward(state, target, request).await {
-        Err(Failed::Unsent(_, request))
-            if request.body().is_end_stream() && state.health.is_healthy(target.other()) =>
-        {
-            routed.upstream = Some(target.other());
-            routed.fallback = target.other() != routed.parity;
-            // Boxed: the rare retry would otherwise double the size of every request's future.
-            Box::pin(forward(state, target.other(), *request)).await?
-        }
-        first => first?,
+    let (error, retry) = match (forward(state, target, request).await, replay) {
+        (Ok(response), _) => return Ok(finish(response, routed)),
+        (Err(failed), _) if !state.health.is_healthy(target.other()) => return Err(failed.into()),
+        // Nothing reached the upstream: whatever the method, the request goes to the other one
+        // exactly as it came, body included (it was never polled).
+        (Err(Failed::Unsent(error, request)), _) => (error, *request),
+        // The upstream may have seen it, but an idempotent bodiless request is safe to repeat.
+        (Err(Failed::Sent(error)), Some(replay)) => (error, replay),
+        (Err(failed), _) => return Err(failed.into()),
     };
+    tracing::warn!(%error, retry_on = %target.other(), "upstream failed before answering");
+    routed.upstream = Some(target.other());
+    routed.fallback = target.other() != routed.parity;
+    // Boxed: the rare retry would otherwise double the size of every request's future.
+    let response = Box::pin(forward(state, target.other(), retry)).await?;
     Ok(finish(response, routed))
+}
+
+/// A copy of the request to send again if the upstream fails before answering, for the requests
+/// whose repetition is harmless: GET, HEAD and OPTIONS without a body (RFC 9110 §9.2.2, what
+/// nginx's `proxy_next_upstream error` and HAProxy's `retry-on` assume). A POST is never
+/// repeated once sent: a vote must not count twice.
+///
+/// The copy costs a clone of the headers per such request; keeping the request itself is not
+/// possible, since hyper consumes it once it is written.
+fn replayable(parts: &Parts, body: &Incoming) -> Option<Request<UpstreamBody>> {
+    let idempotent = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !idempotent || !body.is_end_stream() {
+        return None;
+    }
+    let mut request = Request::new(Either::Right(Empty::new()));
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = parts.uri.clone();
+    *request.version_mut() = parts.version;
+    *request.headers_mut() = parts.headers.clone();
+    Some(request)
 }
 
 /// Phase 1: the minute's upstream if healthy, else the other one, else nowhere.
@@ -112,20 +134,23 @@ fn prepare_request(parts: &mut Parts, client: Option<&HeaderValue>) {
     headers::forward_client_host(&mut parts.headers);
 }
 
-/// How forwarding to one upstream failed.
+/// How forwarding to one upstream failed, split by what may happen next.
 #[derive(Debug)]
 enum Failed {
-    /// No connection could be made, so nothing was sent: the request comes back as it was
-    /// given, to go to the other upstream if it can be sent again.
+    /// Nothing was sent (no connection, or one that broke before the request was written): the
+    /// request comes back as it was given, to go to the other upstream.
     Unsent(RouterError, Box<Request<UpstreamBody>>),
-    /// The request was (maybe partly) sent, or could not be.
+    /// The connection broke after the request was (maybe partly) written, before a response
+    /// head: only a replayable copy may go to the other upstream.
+    Sent(RouterError),
+    /// No retry helps: a timeout (the upstream may still be working on it), a bad target.
     Other(RouterError),
 }
 
 impl From<Failed> for RouterError {
     fn from(failed: Failed) -> Self {
         match failed {
-            Failed::Unsent(error, _) | Failed::Other(error) => error,
+            Failed::Unsent(error, _) | Failed::Sent(error) | Failed::Other(error) => error,
         }
     }
 }
@@ -156,7 +181,7 @@ async fn forward(
             Err(Failed::Unsent(RouterError::Connect { upstream: target, source }, request))
         }
         Ok(Err(SendError::Exchange(source))) => {
-            Err(Failed::Other(RouterError::Exchange { upstream: target, source }))
+            Err(Failed::Sent(RouterError::Exchange { upstream: target, source }))
         }
         Ok(Ok(response)) => Ok(response),
     }

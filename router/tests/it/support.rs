@@ -116,6 +116,8 @@ pub struct TestUpstream {
     pub download: Arc<Flow>,
     /// Requests currently inside `GET /slow`.
     pub slow_in_flight: Arc<AtomicU64>,
+    /// Requests answered by the echo handler (every path without its own route).
+    pub echoed: Arc<AtomicU64>,
 }
 
 #[derive(Clone)]
@@ -124,6 +126,7 @@ struct UpstreamState {
     upload: Arc<Flow>,
     download: Arc<Flow>,
     slow_in_flight: Arc<AtomicU64>,
+    echoed: Arc<AtomicU64>,
 }
 
 /// Starts an upstream that names itself `name` in every answer.
@@ -133,11 +136,13 @@ pub async fn spawn_upstream(name: &'static str) -> TestUpstream {
         upload: Arc::default(),
         download: Arc::default(),
         slow_in_flight: Arc::default(),
+        echoed: Arc::default(),
     };
     let upstream = TestUpstream {
         upload: state.upload.clone(),
         download: state.download.clone(),
         slow_in_flight: state.slow_in_flight.clone(),
+        echoed: state.echoed.clone(),
         url: String::new(),
     };
     let app = Router::new()
@@ -155,6 +160,45 @@ pub async fn spawn_upstream(name: &'static str) -> TestUpstream {
     TestUpstream { url, ..upstream }
 }
 
+/// An upstream that dies mid-request: it accepts each connection, reads the whole request (head
+/// and `Content-Length` body), records it, then closes the connection without answering — what
+/// the router sees when an instance is killed while a request is in flight.
+pub async fn spawn_dying_upstream() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = received.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            while !is_complete(&request) && socket.readable().await.is_ok() {
+                match socket.try_read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(read) => request.extend_from_slice(&buffer[..read]),
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(_) => break,
+                }
+            }
+            record.lock().unwrap().push(String::from_utf8_lossy(&request).into_owned());
+        }
+    });
+    (url, received)
+}
+
+/// Whether `request` holds a whole HTTP/1.1 request with a `Content-Length` body (or none).
+fn is_complete(request: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(request);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let length = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase().strip_prefix("content-length:").map(str::to_owned)
+        })
+        .map_or(0, |value| value.trim().parse::<usize>().unwrap());
+    body.len() >= length
+}
+
 /// An address nothing listens on: connecting is refused.
 pub async fn dead_upstream_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -169,6 +213,7 @@ async fn echo(State(state): State<UpstreamState>, request: Request) -> Json<Valu
         .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("<binary>").to_owned()))
         .collect();
     let body = body.collect().await.unwrap().to_bytes();
+    state.echoed.fetch_add(1, Ordering::SeqCst);
     Json(json!({
         "name": state.name,
         "method": parts.method.as_str(),
