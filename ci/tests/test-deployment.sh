@@ -72,8 +72,9 @@ assert_ok "passes through the router: answers routed by the router's minute, bot
   "$ci/smoke-test.sh" --expect-version "$version" "$router"
 assert_output "[0-9]+ answers routed to the minute's parity" "it judged routed answers"
 # Half broken: the odd minute's answers are fallbacks, the even minute's router status shows odd
-# down; either way the smoke test must fail.
-assert_fails "fails when one upstream behind the router is down" "fallback|unhealthy" \
+# down; either way the smoke test must fail. On a loaded machine the router may also see the even
+# instance's probes time out for a while and answer 502 (no upstream reachable): a failure too.
+assert_fails "fails when one upstream behind the router is down" "fallback|unhealthy|could not be reached" \
   "$ci/smoke-test.sh" --timeout 10 "$half_router"
 
 echo "ci/load-test.sh"
