@@ -106,11 +106,15 @@ upgrade() {
     docker image inspect "$image" >/dev/null 2>&1 || die "$image is not in the local image store"
   fi
   log "rolling update of $service: $current -> $image"
-  # A rolled-back update makes `service update` fail; the state below says which way it went.
+  # A rolled-back update makes `service update` fail, and a successful one returns before the
+  # monitor window of the last task has passed: the update state says when and how it ended.
   timeout "$timeout_secs" docker service update --detach=false ${resolve:+"$resolve"} \
     --image "$image" "$service" >&2 || true
-  local state
-  state=$(update_state "$service")
+  local state deadline=$((SECONDS + timeout_secs))
+  while state=$(update_state "$service"); [[ $state == updating || $state == rollback_started ]]; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$service: update still $state after $timeout_secs s"
+    sleep 1
+  done
   log "$service: update $state"
   [ "$state" = completed ] || die "$service was not updated to $image (update $state)"
 }

@@ -1,0 +1,278 @@
+//! The course's Swarm exercises, each on a stack of its own, measured.
+//!
+//! The router sends a minute's traffic to one service (`vote-even` or `vote-odd`), so every
+//! change is applied to both: whatever minute the test runs in, the load goes through the
+//! service being changed.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::cluster::{Stack, docker};
+use super::load::{Load, Mix, Tally};
+use crate::poll::{self, DEADLINE};
+
+const SERVICES: [&str; 2] = ["vote-even", "vote-odd"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_stack_comes_up_and_counts_a_vote_through_the_router() {
+    let stack = Stack::deploy().await;
+    let answer = stack.router.vote("Cats").await.expect("a vote through the router is answered");
+    assert!(answer.status.is_success(), "{answer:?}");
+    assert_eq!(stack.router.votes().await.of("Cats"), 1);
+    // The vote-apps reached Redis and PostgreSQL with the passwords of the secret files.
+    let ledger = stack.router.ledger().await;
+    assert_eq!(ledger.instances.iter().map(|count| count.votes).sum::<u64>(), 1, "{ledger:?}");
+    println!("one vote counted by {:?}", ledger.instances);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_update_under_load_fails_no_request_and_loses_no_vote() {
+    let mut stack = Stack::deploy().await;
+    let tag = format!("{}-next", stack.name);
+    let tag = stack.derive_app_image(&tag, "LABEL org.example.vote.release=next").await;
+    let load = Load::start(stack.router.base(), 8, Mix::VoteAndRead);
+    let started = Instant::now();
+    let (even, odd) = upgrade_both(&stack, &tag).await;
+    let converged = started.elapsed();
+    let tally = load.stop().await;
+    even.expect("vote-even is updated");
+    odd.expect("vote-odd is updated");
+    report("rolling update of both services", &tally, converged);
+    assert_no_failures(&tally);
+    let new_image = format!("{}:{tag}", image_name(stack.app_image()));
+    for service in SERVICES {
+        stack.wait_for_healthy(&stack.service(service), 2, Some(&new_image)).await;
+    }
+    // `/version` reports the compiled version, which a relabelled image does not change: the
+    // new release is proven by the image every task runs.
+    println!("every task of both services runs {new_image}");
+    assert_eq!(stack.router.votes().await.total, tally.acknowledged_votes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_release_that_never_becomes_healthy_is_rolled_back_automatically() {
+    let mut stack = Stack::deploy().await;
+    // A choice the app refuses at start: every task of this release exits with an error.
+    let tag = format!("{}-broken", stack.name);
+    let tag = stack.derive_app_image(&tag, "ENV VOTE1VALUE=reset").await;
+    let load = Load::start(stack.router.base(), 8, Mix::VoteAndRead);
+    let started = Instant::now();
+    let (even, odd) = upgrade_both(&stack, &tag).await;
+    let converged = started.elapsed();
+    let tally = load.stop().await;
+    for (service, result) in SERVICES.into_iter().zip([even, odd]) {
+        let failure = result.expect_err("the upgrade to a broken release reports failure");
+        assert!(failure.contains("rollback_completed"), "{service}: {failure}");
+        stack.wait_for_healthy(&stack.service(service), 2, Some(stack.app_image())).await;
+    }
+    report("broken release rolled back on both services", &tally, converged);
+    assert_no_failures(&tally);
+    assert_eq!(stack.router.votes().await.total, tally.acknowledged_votes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_task_is_replaced_and_readers_see_no_failure() {
+    let stack = Stack::deploy().await;
+    let load = Load::start(stack.router.base(), 8, Mix::ReadOnly);
+    let started = Instant::now();
+    // One service at a time: while a task of the minute's service is gone, the router can
+    // still send a read to the other service.
+    for service in SERVICES {
+        let service = stack.service(service);
+        let (killed, _, _) = stack.containers(&service).await.remove(0);
+        docker(&["kill", &killed]).await;
+        stack.wait_for_healthy(&service, 2, None).await;
+        let running = stack.containers(&service).await;
+        assert!(running.iter().all(|(id, _, _)| *id != killed), "{running:?}");
+        println!("{service}: killed {killed}, replaced in {:.1?}", started.elapsed());
+    }
+    let converged = started.elapsed();
+    let tally = load.stop().await;
+    report("one task of each service killed and replaced, in turn", &tally, converged);
+    assert_no_failures(&tally);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scaling_to_five_gives_five_healthy_tasks_that_the_chart_shows() {
+    let stack = Stack::deploy().await;
+    let started = Instant::now();
+    let targets: Vec<String> = SERVICES.iter().map(|s| format!("{}=5", stack.service(s))).collect();
+    let mut args = vec!["service", "scale", "--detach=false"];
+    args.extend(targets.iter().map(String::as_str));
+    docker(&args).await;
+    for service in SERVICES {
+        stack.wait_for_healthy(&stack.service(service), 5, None).await;
+    }
+    let converged = started.elapsed();
+    // Many clients at once make the router open many connections, each to the task the name
+    // resolves to first at that moment, until the ledger has heard from all five of a service.
+    let load = Load::start(stack.router.base(), 16, Mix::VoteAndRead);
+    let instances = poll::until("votes from five tasks of one service", DEADLINE, || async {
+        let ledger = stack.router.ledger().await;
+        let names: BTreeSet<String> = ledger.instances.iter().map(|c| c.instance.clone()).collect();
+        SERVICES
+            .iter()
+            .map(|service| stack.service(service))
+            .map(|service| names.iter().filter(|n| n.starts_with(&service)).cloned().collect())
+            .find(|of_one: &BTreeSet<String>| of_one.len() == 5)
+            .ok_or(format!("{names:?}"))
+    })
+    .await;
+    let tally = load.stop().await;
+    report("scaled to 5 tasks per service", &tally, converged);
+    assert_no_failures(&tally);
+    let chart = stack.router.get("/results").await.expect("GET /results is answered");
+    for instance in &instances {
+        assert!(chart.body.contains(instance.as_str()), "/results does not show {instance}");
+    }
+    println!("the ledger and /results show {instances:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blue_green_switches_to_green_and_back_without_a_failed_request() {
+    let mut stack = Stack::deploy().await;
+    let tag = format!("{}-green", stack.name);
+    let tag = stack.derive_app_image(&tag, "LABEL org.example.vote.colour=green").await;
+    let green_image = format!("{}:{tag}", image_name(stack.app_image()));
+    let load = Load::start(stack.router.base(), 8, Mix::VoteAndRead);
+    let started = Instant::now();
+    for service in SERVICES {
+        let green = create_green(&mut stack, service, &green_image).await;
+        smoke_test(&stack, &green).await;
+        switch(&stack, &green, &stack.service(service), service).await;
+    }
+    let switched = started.elapsed();
+    let to_green = voters_after(&stack, 40).await;
+    assert!(to_green.iter().all(|name| name.contains("_green-")), "{to_green:?}");
+    for service in SERVICES {
+        let blue = stack.service(service);
+        switch(&stack, &blue, &stack.service(&format!("green-{service}")), service).await;
+    }
+    let switched_back = started.elapsed() - switched;
+    let back_to_blue = voters_after(&stack, 40).await;
+    assert!(back_to_blue.iter().all(|name| !name.contains("_green-")), "{back_to_blue:?}");
+    let tally = load.stop().await;
+    report("blue -> green -> blue on both services", &tally, started.elapsed());
+    println!("switch to green {switched:.1?}, back to blue {switched_back:.1?}");
+    assert_no_failures(&tally);
+    assert_eq!(stack.router.votes().await.total, tally.acknowledged_votes + 40 + 40);
+}
+
+/// Green beside blue: the same environment and secrets as the blue service, the new image,
+/// on the stack's network under a name of its own (no traffic yet).
+async fn create_green(stack: &mut Stack, blue: &str, image: &str) -> String {
+    let spec: Value = serde_json::from_str(
+        &docker(&["service", "inspect", "--format", "{{json .Spec}}", &stack.service(blue)]).await,
+    )
+    .expect("docker service inspect prints JSON");
+    let container = &spec["TaskTemplate"]["ContainerSpec"];
+    let network = spec["TaskTemplate"]["Networks"][0]["Target"].as_str().expect("one network");
+    let green = stack.service(&format!("green-{blue}"));
+    let mut args: Vec<String> =
+        ["service", "create", "--detach=false", "--quiet", "--name", &green]
+            .map(str::to_owned)
+            .to_vec();
+    args.extend(
+        ["--replicas", "2", "--read-only", "--update-order", "start-first"].map(str::to_owned),
+    );
+    args.extend(["--health-interval", "2s", "--health-start-period", "30s"].map(str::to_owned));
+    args.extend(["--network".to_owned(), format!("name={network},alias={green}")]);
+    for variable in container["Env"].as_array().expect("blue has an environment") {
+        args.extend(["--env".to_owned(), variable.as_str().unwrap_or_default().to_owned()]);
+    }
+    for secret in container["Secrets"].as_array().expect("blue has secrets") {
+        let (source, target) = (&secret["SecretName"], &secret["File"]["Name"]);
+        let source = source.as_str().unwrap_or_default();
+        args.extend([
+            "--secret".to_owned(),
+            format!("source={source},target={}", target.as_str().unwrap_or_default()),
+        ]);
+    }
+    args.push(image.to_owned());
+    stack.adopt_service(&green);
+    docker(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    stack.wait_for_healthy(&green, 2, Some(image)).await;
+    green
+}
+
+/// Green answers `/ready` and `/api/votes` from inside each of its containers (it has no
+/// published port: only the router is reachable from outside).
+async fn smoke_test(stack: &Stack, green: &str) {
+    for (id, _, _) in stack.containers(green).await {
+        for path in ["/ready", "/api/votes"] {
+            let request = format!(
+                "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET {path} HTTP/1.1\\r\\nHost: x\\r\\n\
+                 Connection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3"
+            );
+            let status = docker(&["exec", &id, "bash", "-c", &request]).await;
+            assert!(status.contains(" 200 "), "green {id} {path}: {status}");
+        }
+    }
+}
+
+/// Moves the router's name `alias` from `from` to `to`: `to` (scaled up again if needed)
+/// takes the name with a rolling, start-first update of its tasks, then `from` scales to 0, so
+/// the name always resolves to healthy tasks.
+async fn switch(stack: &Stack, to: &str, from: &str, alias: &str) {
+    let inspect = |format: &'static str| async move {
+        docker(&["service", "inspect", "--format", format, to]).await
+    };
+    if inspect("{{.Spec.Mode.Replicated.Replicas}}").await.trim() == "0" {
+        docker(&["service", "scale", "--detach=false", &format!("{to}=2")]).await;
+    }
+    let networks: Value =
+        serde_json::from_str(&inspect("{{json .Spec.TaskTemplate.Networks}}").await)
+            .expect("networks as JSON");
+    let network = networks[0]["Target"].as_str().expect("one network").to_owned();
+    let aliases = networks[0]["Aliases"].as_array().cloned().unwrap_or_default();
+    if !aliases.iter().any(|name| name == alias) {
+        let add = format!("name={network},alias={alias}");
+        let update = ["service", "update", "--detach=false", "--quiet", "--network-rm", &network];
+        docker(&[&update[..], &["--network-add", &add, to]].concat()).await;
+    }
+    stack.wait_for_healthy(to, 2, None).await;
+    docker(&["service", "scale", "--detach=false", &format!("{from}=0")]).await;
+}
+
+/// Casts `votes` votes through the router and returns the instances the ledger credits for them.
+async fn voters_after(stack: &Stack, votes: usize) -> BTreeSet<String> {
+    let before = stack.router.ledger().await;
+    for _ in 0..votes {
+        let answer = stack.router.vote("Dogs").await.expect("a vote is answered");
+        assert!(answer.status.is_success(), "{answer:?}");
+    }
+    let after = stack.router.ledger().await;
+    after
+        .instances
+        .iter()
+        .filter(|count| count.votes > before.of(&count.instance))
+        .map(|count| count.instance.clone())
+        .collect()
+}
+
+/// `ci/swarm.sh upgrade` of both vote-app services at once.
+async fn upgrade_both(
+    stack: &Stack,
+    tag: &str,
+) -> (Result<String, String>, Result<String, String>) {
+    let (even, odd) = (["upgrade", "vote-even", tag], ["upgrade", "vote-odd", tag]);
+    tokio::join!(stack.swarm_sh(&even), stack.swarm_sh(&odd))
+}
+
+fn image_name(image: &str) -> &str {
+    image.rsplit_once(':').map_or(image, |(name, _)| name)
+}
+
+fn report(what: &str, tally: &Tally, converged: std::time::Duration) {
+    println!(
+        "{what}: converged in {converged:.1?}; {} requests in {:.1?}, {} failed, {} votes acknowledged",
+        tally.requests, tally.elapsed, tally.failures, tally.acknowledged_votes
+    );
+}
+
+fn assert_no_failures(tally: &Tally) {
+    assert_eq!(tally.failures, 0, "failed requests, first ones: {:?}", tally.samples);
+    assert!(tally.requests > 0, "the load made no request");
+}
