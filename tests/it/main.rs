@@ -13,6 +13,8 @@
 //! - [`faults`]: sabotage — Redis stopped mid-run, one instance stopped.
 //! - [`concurrency`]: thousands of votes from many clients, exact totals.
 //! - [`k8s`]: the Kubernetes overlays, rendered: their invariants, and their pods run as containers.
+//! - [`swarm`]: the Docker Swarm stack deployed with `ci/swarm.sh` and changed under load —
+//!   rolling update, automatic rollback, a killed task, scaling to 5, blue/green.
 //! - [`pipelines`]: `azure-pipelines.yml` as a graph — dependsOn targets, stage order, gates.
 //! - [`terraform`]: `terraform/` parsed and its invariants checked, the images run with its app
 //!   settings, and the manual Azure CLI script's dry run.
@@ -42,5 +44,6 @@ mod pipelines;
 mod poll;
 mod router;
 mod stack;
+mod swarm;
 mod terraform;
 mod vote_app;
