@@ -1,20 +1,37 @@
-//! Configuration: one typed struct, read once at start, validated, with errors that name the
-//! variable.
+//! Configuration: typed settings, read once at start, validated, with errors that name the
+//! variable. This module is the only code that reads the process environment
+//! ([`process_env`]; a clippy lint refuses `std::env::var` anywhere else).
 //!
-//! Precedence for each setting: the modern variable (`REDIS_URL`), then the original app's
-//! (`REDIS` + `REDIS_PWD`), then the default. Tests build a config with [`Config::from_lookup`]
-//! so they never touch the process environment.
+//! Start-up reads, in this order:
+//! 1. [`LogFormat::from_lookup`] (`LOG_FORMAT`), so everything after it can log;
+//! 2. [`SecretSources::from_lookup`]: the `<NAME>_FILE` variables and the Key Vault settings
+//!    (`KEY_VAULT_*`, `AZURE_*`);
+//! 3. [`Config::from_lookup`], through a lookup where each secret setting (`REDIS_URL`,
+//!    `REDIS_PWD`, `DATABASE_URL`, `ADMIN_TOKEN`) takes the first of: its Key Vault secret
+//!    (when `KEY_VAULT_URL` is set and `KEY_VAULT_SECRETS` maps it), its `<NAME>_FILE`, its
+//!    plain variable (e.g. an App Service Key Vault reference). See [`crate::secrets`].
+//!
+//! For the rest: the modern variable (`REDIS_URL`), then the original app's (`REDIS` +
+//! `REDIS_PWD`), then the default. A value that is set but unusable stops start-up; none is
+//! silently replaced by a default. Tests pass a map as the lookup, never touching the process
+//! environment.
 
 use std::time::Duration;
 
 use crate::choice::{Choices, InvalidChoice};
 use crate::secret::Secret;
 
+mod sources;
+
+pub use sources::{
+    CredentialKind, DEFAULT_VAULT_SECRETS, SECRET_SETTINGS, SecretSources, VaultSettings,
+};
+
 /// Every environment variable the app reads, so that deployment files (Kubernetes manifests,
 /// Terraform app settings, compose) are checked against the app itself rather than against a
-/// second hand-typed list. Tests record the names [`Config::from_lookup`],
-/// [`crate::secrets::resolve`] and [`crate::keyvault::KeyVault::new`] look up and fail when one
-/// is missing here.
+/// second hand-typed list. A test records the names [`LogFormat::from_lookup`],
+/// [`SecretSources::from_lookup`] and [`Config::from_lookup`] look up and fails when one is
+/// missing here.
 pub const VARIABLES: &[&str] = &[
     // Read by `Config`.
     "PORT",
@@ -30,16 +47,17 @@ pub const VARIABLES: &[&str] = &[
     "REDIS_KEY",
     "DATABASE_URL",
     "ADMIN_TOKEN",
-    "LOG_FORMAT",
     "SHUTDOWN_TIMEOUT_SECS",
-    // Read by `secrets`: a file per secret setting (the Key Vault CSI driver's mount), the vault.
+    // Read by `LogFormat`.
+    "LOG_FORMAT",
+    // Read by `SecretSources`: a file per secret setting (the Key Vault CSI driver's mount), the
+    // vault and the identity that reads it.
     "REDIS_URL_FILE",
     "REDIS_PWD_FILE",
     "DATABASE_URL_FILE",
     "ADMIN_TOKEN_FILE",
     "KEY_VAULT_URL",
     "KEY_VAULT_SECRETS",
-    // Read by `keyvault`.
     "AZURE_CREDENTIAL",
     "AZURE_CLIENT_ID",
     "AZURE_FEDERATED_TOKEN_FILE",
@@ -77,19 +95,37 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// Token that allows resetting the counts (`ADMIN_TOKEN`); `None` disables reset.
     pub admin_token: Option<Secret>,
-    /// `json` in containers (`LOG_FORMAT`), human-readable text otherwise.
-    pub log_format: LogFormat,
     /// How long in-flight requests may take to finish after SIGTERM (`SHUTDOWN_TIMEOUT_SECS`).
     pub shutdown_timeout: Duration,
 }
 
-/// The shape of log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The shape of log lines (`LOG_FORMAT`), read on its own and first, so that reading the rest
+/// (Key Vault can take seconds) is logged in the right shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
     /// One JSON object per line, for log collectors (App Service, AKS).
     Json,
     /// Human-readable lines for a developer's terminal.
+    #[default]
     Text,
+}
+
+impl LogFormat {
+    /// `LOG_FORMAT`: `json` or `text` (the default).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match lookup("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("" | "text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError::new("LOG_FORMAT", other, "is neither json nor text")),
+        }
+    }
+}
+
+/// The process environment, the lookup `main` passes to the readers above: the one place the
+/// app reads it, so every variable it reads is one this module knows about.
+#[allow(clippy::disallowed_methods)] // the exception the lint exists to keep single
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 /// A variable with a value the app cannot use. The message names the variable and, unless it is
@@ -119,11 +155,6 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads settings through `lookup`, so tests can pass a map. Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
@@ -131,7 +162,7 @@ impl Config {
         let instance_name = get("INSTANCE_NAME")
             .or_else(|| get("HOSTNAME"))
             .unwrap_or_else(|| "vote-app".to_owned());
-        let show_host = parse_bool("SHOWHOST", get("SHOWHOST"))?;
+        let show_host = parse_bool("SHOWHOST", get("SHOWHOST"))?.unwrap_or(false);
         let title = match (show_host, get("TITLE")) {
             (true, _) => instance_name.clone(),
             (false, Some(title)) => title,
@@ -144,7 +175,6 @@ impl Config {
             redis_key: parse_redis_key(get("REDIS_KEY"))?,
             database_url: database_url(get("DATABASE_URL"))?,
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
-            log_format: parse_log_format(get("LOG_FORMAT"))?,
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT_SECS", get("SHUTDOWN_TIMEOUT_SECS"))?,
             instance_name,
             title,
@@ -160,11 +190,11 @@ fn parse_port(value: Option<String>) -> Result<u16, ConfigError> {
     }
 }
 
-fn parse_bool(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
-    let Some(value) = value else { return Ok(false) };
+fn parse_bool(variable: &'static str, value: Option<String>) -> Result<Option<bool>, ConfigError> {
+    let Some(value) = value else { return Ok(None) };
     match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
+        "true" | "1" | "yes" => Ok(Some(true)),
+        "false" | "0" | "no" => Ok(Some(false)),
         _ => Err(ConfigError::new(variable, &value, "is not a boolean (true or false)")),
     }
 }
@@ -174,14 +204,6 @@ fn parse_seconds(variable: &'static str, value: Option<String>) -> Result<Durati
     match value.trim().parse::<u64>() {
         Ok(seconds) if seconds <= 3600 => Ok(Duration::from_secs(seconds)),
         _ => Err(ConfigError::new(variable, &value, "is not a number of seconds (0-3600)")),
-    }
-}
-
-fn parse_log_format(value: Option<String>) -> Result<LogFormat, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("text") => Ok(LogFormat::Text),
-        Some("json") => Ok(LogFormat::Json),
-        Some(other) => Err(ConfigError::new("LOG_FORMAT", other, "is neither json nor text")),
     }
 }
 

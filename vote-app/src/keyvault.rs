@@ -1,16 +1,8 @@
 //! Reading secrets from Azure Key Vault with the official Azure SDK for Rust.
 //!
-//! The identity is chosen explicitly (`azure_identity` 1.0 has no default chain), from
-//! `AZURE_CREDENTIAL` or, when unset, from what the platform provides:
-//!
-//! | Platform | Signal | Credential |
-//! |---|---|---|
-//! | AKS with workload identity | `AZURE_FEDERATED_TOKEN_FILE` | `WorkloadIdentityCredential` |
-//! | App Service / Functions | `IDENTITY_ENDPOINT` | `ManagedIdentityCredential` (App Service endpoint) |
-//! | VM, AKS node (IMDS) | `AZURE_CREDENTIAL=managed-identity` | `ManagedIdentityCredential` (IMDS) |
-//! | developer machine | none of the above | `DeveloperToolsCredential` (`az login` / `azd auth login`) |
-//!
-//! A user-assigned managed identity is picked by `AZURE_CLIENT_ID`.
+//! The identity is chosen explicitly (`azure_identity` 1.0 has no default chain): see
+//! [`CredentialKind`] for how the settings pick it. A user-assigned managed identity is picked
+//! by `AZURE_CLIENT_ID`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,31 +16,12 @@ use azure_identity::{
 };
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 
+use crate::config::{CredentialKind, VaultSettings};
 use crate::secret::Secret;
-
-/// Attempts per secret when the vault or the identity endpoint cannot be reached, unless
-/// `KEY_VAULT_MAX_ATTEMPTS` says otherwise; waits double from 1 s (1, 2, 4, 8 s: ~15 s in all).
-const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-
-/// Which identity signs the requests to the vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// App Service (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), or IMDS on VMs and AKS nodes.
-    ManagedIdentity,
-    /// AKS workload identity: a federated token file projected into the pod.
-    WorkloadIdentity,
-    /// The developer's `az login` or `azd auth login`.
-    Developer,
-}
 
 /// A failure to read a secret. Messages name the vault and the secret, never a value.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyVaultError {
-    /// `AZURE_CREDENTIAL` names no known credential.
-    #[error(
-        "AZURE_CREDENTIAL={0:?} is invalid: expected managed-identity, workload-identity or developer"
-    )]
-    UnknownCredential(String),
     /// The credential could not be set up (e.g. workload identity without its token file).
     #[error("cannot set up the {0:?} credential")]
     Credential(CredentialKind, #[source] Box<azure_core::Error>),
@@ -103,22 +76,12 @@ impl std::fmt::Debug for KeyVault {
     }
 }
 
-impl CredentialKind {
-    /// Chooses the credential from `AZURE_CREDENTIAL`, else from the platform's variables.
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, KeyVaultError> {
-        match lookup("AZURE_CREDENTIAL").as_deref().map(str::trim) {
-            Some("managed-identity") => Ok(Self::ManagedIdentity),
-            Some("workload-identity") => Ok(Self::WorkloadIdentity),
-            Some("developer") => Ok(Self::Developer),
-            Some(other) if !other.is_empty() => {
-                Err(KeyVaultError::UnknownCredential(other.to_owned()))
-            }
-            _ if lookup("AZURE_FEDERATED_TOKEN_FILE").is_some() => Ok(Self::WorkloadIdentity),
-            _ if lookup("IDENTITY_ENDPOINT").is_some() => Ok(Self::ManagedIdentity),
-            _ => Ok(Self::Developer),
-        }
-    }
+/// Builds the credential the settings chose.
+trait BuildCredential {
+    fn build(self, client_id: Option<String>) -> azure_core::Result<Arc<dyn TokenCredential>>;
+}
 
+impl BuildCredential for CredentialKind {
     fn build(self, client_id: Option<String>) -> azure_core::Result<Arc<dyn TokenCredential>> {
         Ok(match self {
             Self::ManagedIdentity => {
@@ -140,25 +103,21 @@ impl CredentialKind {
 }
 
 impl KeyVault {
-    /// Prepares a client for the vault at `url` (no request is made yet).
-    pub fn new(url: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, KeyVaultError> {
-        let kind = CredentialKind::from_lookup(lookup)?;
+    /// Prepares a client for the vault the settings name (no request is made yet).
+    pub fn new(settings: &VaultSettings) -> Result<Self, KeyVaultError> {
+        let (url, kind) = (settings.url.as_str(), settings.credential);
         let credential = kind
-            .build(lookup("AZURE_CLIENT_ID"))
+            .build(settings.client_id.clone())
             .map_err(|error| KeyVaultError::Credential(kind, Box::new(error)))?;
         let options = SecretClientOptions {
             client_options: ClientOptions { retry: RetryOptions::none(), ..Default::default() },
-            verify_challenge_resource: Some(verify_challenge_resource(lookup)),
+            verify_challenge_resource: Some(settings.verify_challenge_resource),
             ..Default::default()
         };
         let client = SecretClient::new(url, credential, Some(options))
             .map_err(|error| KeyVaultError::VaultUrl(url.to_owned(), Box::new(error)))?;
-        let max_attempts = lookup("KEY_VAULT_MAX_ATTEMPTS")
-            .and_then(|value| value.trim().parse().ok())
-            .filter(|attempts| *attempts > 0)
-            .unwrap_or(DEFAULT_MAX_ATTEMPTS);
         tracing::info!(vault = url, credential = ?kind, "reading secrets from Azure Key Vault");
-        Ok(Self { client, url: url.to_owned(), max_attempts })
+        Ok(Self { client, url: url.to_owned(), max_attempts: settings.max_attempts })
     }
 
     /// Reads the current version of a secret. A missing secret or a refused identity fails at
@@ -217,16 +176,3 @@ impl KeyVault {
         }
     }
 }
-
-/// `KEY_VAULT_VERIFY_CHALLENGE_RESOURCE` (default `true`): the SDK checks that the vault's host
-/// lies inside the domain its authentication challenge names (`*.vault.azure.net`), so a
-/// look-alike host cannot collect a token. Only a local stand-in needs it off.
-fn verify_challenge_resource(lookup: &impl Fn(&str) -> Option<String>) -> bool {
-    !matches!(
-        lookup("KEY_VAULT_VERIFY_CHALLENGE_RESOURCE").as_deref().map(str::trim),
-        Some("false")
-    )
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,66 +1,42 @@
 //! Starts the vote-app: crypto provider, telemetry, secrets, config, state, listener, serve.
 
+use std::error::Error;
 use std::net::{Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
-use vote_app::config::{Config, LogFormat};
+use vote_app::config::{self, Config, ConfigError, LogFormat, SecretSources};
 use vote_app::error::error_chain;
-use vote_app::{app, secrets, server, startup, telemetry};
+use vote_app::{app, secrets, server, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // Two rustls crypto providers are compiled in (through different crates); pick one for the
     // whole process before any TLS connection, or the first `rediss://` connection panics.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-
-    // Logging starts before the config is validated, so secret loading can report progress;
-    // a bad LOG_FORMAT is reported by the config below.
-    let env = |name: &str| std::env::var(name).ok();
-    let log_format = match env("LOG_FORMAT").as_deref() {
-        Some("json") => LogFormat::Json,
-        _ => LogFormat::Text,
-    };
-    telemetry::init(log_format);
-
-    let secrets = match secrets::resolve(env).await {
-        Ok(secrets) => secrets,
-        Err(error) => {
-            tracing::error!(error = %error_chain(&error), "cannot read the secrets");
-            return ExitCode::FAILURE;
-        }
-    };
-    let config = match Config::from_lookup(|name| secrets.get(name).or_else(|| env(name))) {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!("{error}");
-            return ExitCode::FAILURE;
-        }
-    };
-
-    let state = match startup::build_state(&config) {
-        Ok(state) => state,
-        Err(error) => {
-            tracing::error!(error = %error_chain(&error), "cannot start");
-            return ExitCode::FAILURE;
-        }
-    };
-    let address = SocketAddr::from((Ipv6Addr::UNSPECIFIED, config.port));
-    let listener = match tokio::net::TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            tracing::error!(%error, %address, "cannot listen");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(%address, "listening on http://localhost:{}", config.port);
-
-    let served =
-        server::serve(listener, app(state), server::shutdown_signal(), config.shutdown_timeout);
-    match served.await {
+    // Logging starts first, so reading the secrets can report progress; a bad LOG_FORMAT is
+    // then reported, in text, by `run`.
+    let log_format = LogFormat::from_lookup(config::process_env);
+    vote_app::telemetry::init(log_format.clone().unwrap_or_default());
+    match run(log_format).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "server failed");
+            tracing::error!(error = %error_chain(error.as_ref()), "vote-app failed");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn run(log_format: Result<LogFormat, ConfigError>) -> Result<(), Box<dyn Error>> {
+    log_format?;
+    let env = config::process_env;
+    let secrets = secrets::resolve(&SecretSources::from_lookup(env)?).await?;
+    let config = Config::from_lookup(|name| secrets.get(name).or_else(|| env(name)))?;
+    let state = startup::build_state(&config)?;
+    let address = SocketAddr::from((Ipv6Addr::UNSPECIFIED, config.port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    tracing::info!(%address, "listening on http://localhost:{}", config.port);
+    server::serve(listener, app(state), server::shutdown_signal(), config.shutdown_timeout).await?;
+    Ok(())
 }

@@ -1,24 +1,13 @@
-//! Where secret settings come from, in one precedence order:
-//!
-//! 1. Azure Key Vault, when `KEY_VAULT_URL` is set: each setting listed in `KEY_VAULT_SECRETS`
-//!    (default `REDIS_PWD=redis-password,ADMIN_TOKEN=admin-token`) is read from the secret of
-//!    that name, with the app's managed or workload identity.
-//! 2. `<NAME>_FILE`: a file holding the value, e.g. mounted by the Key Vault CSI driver on AKS.
-//! 3. `<NAME>`: the plain variable, e.g. resolved by App Service from a Key Vault reference.
-//!
-//! The result overlays the environment before [`crate::config::Config`] reads it, so the
-//! config stays a pure function of its lookup.
+//! Reading the secret settings from where [`SecretSources`] says they are: Key Vault first,
+//! then `<NAME>_FILE`, then (left to the caller's lookup) the plain variable. The precedence is
+//! described once, in [`crate::config`].
 
 use std::collections::HashMap;
 
+pub use crate::config::SECRET_SETTINGS;
+use crate::config::SecretSources;
 use crate::keyvault::{KeyVault, KeyVaultError};
 use crate::secret::Secret;
-
-/// The settings that hold secrets, and so may come from Key Vault or a file.
-pub const SECRET_SETTINGS: [&str; 4] = ["REDIS_URL", "REDIS_PWD", "DATABASE_URL", "ADMIN_TOKEN"];
-
-/// Used when `KEY_VAULT_URL` is set and `KEY_VAULT_SECRETS` is not.
-pub const DEFAULT_VAULT_SECRETS: &str = "REDIS_PWD=redis-password,ADMIN_TOKEN=admin-token";
 
 /// Why the secrets could not be read. Nothing here carries a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -34,11 +23,6 @@ pub enum SecretsError {
         #[source]
         source: std::io::Error,
     },
-    /// `KEY_VAULT_SECRETS` is not a list of `SETTING=secret-name`.
-    #[error(
-        "KEY_VAULT_SECRETS={0:?} is invalid: expected SETTING=secret-name pairs separated by commas, SETTING one of {SECRET_SETTINGS:?}"
-    )]
-    Mapping(String),
     /// Key Vault could not provide a secret.
     #[error(transparent)]
     KeyVault(#[from] KeyVaultError),
@@ -55,49 +39,24 @@ impl ResolvedSecrets {
     }
 }
 
-/// Reads every secret setting that comes from a file or from Key Vault.
-pub async fn resolve(
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<ResolvedSecrets, SecretsError> {
+/// Reads every secret setting that comes from a file or from Key Vault; a Key Vault secret
+/// replaces a file's value for the same setting.
+pub async fn resolve(sources: &SecretSources) -> Result<ResolvedSecrets, SecretsError> {
     let mut resolved = HashMap::new();
-    for setting in SECRET_SETTINGS {
-        let variable = format!("{setting}_FILE");
-        if let Some(path) = lookup(&variable).filter(|path| !path.is_empty()) {
-            let read = std::fs::read_to_string(&path);
-            let value = read.map_err(|source| SecretsError::File { variable, path, source })?;
-            resolved.insert(setting, Secret::new(value.trim_end_matches(['\r', '\n'])));
-        }
+    for (setting, variable, path) in &sources.files {
+        let read = std::fs::read_to_string(path);
+        let (variable, path) = (variable.clone(), path.clone());
+        let value = read.map_err(|source| SecretsError::File { variable, path, source })?;
+        resolved.insert(*setting, Secret::new(value.trim_end_matches(['\r', '\n'])));
     }
-    if let Some(url) = lookup("KEY_VAULT_URL").filter(|url| !url.is_empty()) {
-        let mapping =
-            lookup("KEY_VAULT_SECRETS").unwrap_or_else(|| DEFAULT_VAULT_SECRETS.to_owned());
-        let mapping = parse_mapping(&mapping)?;
-        let vault = KeyVault::new(&url, &lookup)?;
-        for (setting, name) in mapping {
-            resolved.insert(setting, vault.fetch(&name).await?);
+    if let Some(settings) = &sources.vault {
+        let vault = KeyVault::new(settings)?;
+        for (setting, name) in &settings.secrets {
+            resolved.insert(*setting, vault.fetch(name).await?);
             tracing::info!(setting, secret = %name, "secret read from Key Vault");
         }
     }
     Ok(ResolvedSecrets(resolved))
-}
-
-/// Parses `REDIS_PWD=redis-password,ADMIN_TOKEN=admin-token`.
-fn parse_mapping(text: &str) -> Result<Vec<(&'static str, String)>, SecretsError> {
-    let invalid = || SecretsError::Mapping(text.to_owned());
-    let pairs = text.split(',').map(str::trim).filter(|pair| !pair.is_empty());
-    pairs
-        .map(|pair| {
-            let (setting, name) = pair.split_once('=').ok_or_else(invalid)?;
-            let setting = SECRET_SETTINGS.into_iter().find(|known| *known == setting.trim());
-            let name = name.trim();
-            let valid_name =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-            match (setting, valid_name) {
-                (Some(setting), true) => Ok((setting, name.to_owned())),
-                _ => Err(invalid()),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

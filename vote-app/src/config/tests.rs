@@ -18,7 +18,7 @@ fn a_fresh_machine_gets_working_defaults() {
     assert_eq!(names, ["Cats", "Dogs"]);
     assert!(config.redis_url.is_none() && config.database_url.is_none());
     assert!(config.admin_token.is_none());
-    assert_eq!(config.log_format, LogFormat::Text);
+    assert_eq!(LogFormat::from_lookup(|_| None), Ok(LogFormat::Text));
 }
 
 #[test]
@@ -59,7 +59,6 @@ fn bad_values_are_refused_naming_the_variable() {
         ("PORT", "0"),
         ("PORT", "70000"),
         ("SHOWHOST", "maybe"),
-        ("LOG_FORMAT", "xml"),
         ("SHUTDOWN_TIMEOUT_SECS", "-1"),
         ("VOTE1VALUE", "reset"),
         ("VOTE2VALUE", "Cats"),
@@ -72,6 +71,11 @@ fn bad_values_are_refused_naming_the_variable() {
         assert_eq!(error.variable, *variable, "{variable}={value}");
         assert!(error.to_string().contains(variable), "{error}");
     }
+    let error = LogFormat::from_lookup(|_| Some("xml".to_owned())).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        r#"invalid configuration: LOG_FORMAT="xml" is neither json nor text"#
+    );
 }
 
 #[test]
@@ -103,18 +107,19 @@ fn recording<'a>(
 async fn every_variable_the_app_reads_is_in_the_published_list() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let asked = RefCell::new(Vec::new());
+    let _ = LogFormat::from_lookup(recording(&[], &asked));
     let _ = Config::from_lookup(recording(&[], &asked));
-    // A vault with an empty mapping reads every Key Vault variable and fetches nothing.
-    let vault = [("KEY_VAULT_URL", "https://example.vault.azure.net/"), ("KEY_VAULT_SECRETS", ",")];
-    crate::secrets::resolve(recording(&vault, &asked))
-        .await
-        .expect("an empty mapping fetches nothing");
+    // With a vault URL every Key Vault and identity variable is read.
+    let vault = [("KEY_VAULT_URL", "https://example.vault.azure.net/")];
+    SecretSources::from_lookup(recording(&vault, &asked)).expect("valid settings");
 
     let asked = asked.into_inner();
     let unlisted: Vec<_> =
         asked.iter().filter(|name| !VARIABLES.contains(&name.as_str())).collect();
     assert!(unlisted.is_empty(), "read but not in config::VARIABLES: {unlisted:?}");
-    for expected in ["PORT", "ADMIN_TOKEN_FILE", "KEY_VAULT_MAX_ATTEMPTS", "AZURE_CLIENT_ID"] {
+    let expected =
+        ["PORT", "LOG_FORMAT", "ADMIN_TOKEN_FILE", "KEY_VAULT_MAX_ATTEMPTS", "AZURE_CLIENT_ID"];
+    for expected in expected {
         assert!(asked.iter().any(|name| name == expected), "{expected} was not read");
     }
 }

@@ -9,11 +9,22 @@ const BINARY: &str = env!("CARGO_BIN_EXE_vote-app");
 
 #[test]
 fn a_bad_setting_stops_startup_with_a_message_naming_the_variable() {
-    let output =
-        Command::new(BINARY).env("PORT", "eighty").env("REDIS_PWD", "pw").output().unwrap();
-    assert!(!output.status.success());
-    let log = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("PORT") && log.contains("eighty"), "{log}");
+    let vault = ("KEY_VAULT_URL", "https://kv.vault.azure.net/");
+    let cases: &[&[(&str, &str)]] = &[
+        &[("REDIS_PWD", "pw"), ("PORT", "eighty")],
+        &[("LOG_FORMAT", "xml")],
+        // Both used to fall back silently to their defaults.
+        &[vault, ("KEY_VAULT_MAX_ATTEMPTS", "abc")],
+        &[vault, ("KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", "flase")],
+        &[vault, ("AZURE_CREDENTIAL", "password")],
+    ];
+    for vars in cases {
+        let output = Command::new(BINARY).envs(vars.iter().copied()).output().unwrap();
+        assert!(!output.status.success(), "{vars:?}");
+        let log = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+        let (variable, value) = vars.last().unwrap();
+        assert!(log.contains(&format!("{variable}={value:?}")), "{vars:?}: {log}");
+    }
 }
 
 #[tokio::test]
