@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::secret::redact_url_credentials;
 use crate::store::StoreError;
 
 /// Everything a request can fail with. Each variant says the status it returns.
@@ -67,7 +68,9 @@ impl AppError {
     }
 }
 
-/// An error and its sources on one line: `votes are unavailable: redis is unavailable: …`.
+/// An error and its sources on one line: `votes are unavailable: redis is unavailable: …`, with
+/// the credentials of any URL a driver put in it redacted. Every error the app logs goes
+/// through here.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -76,7 +79,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    redact_url_credentials(&text).into_owned()
 }
 
 impl From<StoreError> for AppError {
@@ -154,14 +157,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_store_failure_is_a_503_whose_message_hides_the_cause() {
+    fn a_store_failure_is_a_503_whose_message_hides_the_cause_and_whose_log_hides_credentials() {
         let source = "connection refused to redis://:hunter2@cache".into();
         let error = AppError::from(StoreError::Unavailable { backend: "redis", source });
         assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(!error.to_string().contains("hunter2"));
         assert!(
             error_chain(&error)
-                .ends_with("redis is unavailable: connection refused to redis://:hunter2@cache")
+                .ends_with("redis is unavailable: connection refused to redis://[redacted]@cache")
         );
     }
 }

@@ -139,7 +139,8 @@ impl KeyVault {
                 let (vault, name, source) = (self.url.clone(), name.to_owned(), Box::new(error));
                 return Err(KeyVaultError::Unreachable { vault, name, attempts: attempt, source });
             }
-            tracing::warn!(vault = %self.url, secret = name, attempt, retry_in = ?delay, error = %error, "Key Vault not reachable yet");
+            let error = crate::error::error_chain(&error);
+            tracing::warn!(vault = %self.url, secret = name, attempt, retry_in = ?delay, %error, "Key Vault not reachable yet");
             tokio::time::sleep(delay).await;
             delay *= 2;
             attempt += 1;

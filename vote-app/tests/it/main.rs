@@ -5,6 +5,7 @@
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
 //! - `process`: the real binary: bad config refused, SIGTERM exits cleanly;
+//! - `redaction`: the real binary's output at debug level holds no password of a failing URL;
 //! - `keyvault`: the real binary reading its secrets from a Key Vault stand-in over HTTPS
 //!   (`vault_standin`), authenticated by a managed-identity token endpoint.
 //!
@@ -22,6 +23,7 @@ mod keyvault;
 mod ledger;
 mod multipart;
 mod process;
+mod redaction;
 mod redis;
 mod routes;
 mod support;
