@@ -154,10 +154,26 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_identity_stops_startup_naming_the_vault_and_secret_and_never_contacts_redis() {
-    let standin = vault_standin::start(vault("a-token-the-identity-never-gets")).await;
     let redis = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     redis.set_nonblocking(true).unwrap();
     let redis_port = redis.local_addr().unwrap().port();
+    // Control: with an identity the vault accepts, the same start-up dials this "Redis" as soon
+    // as readiness is asked, so the last assertion below can fail.
+    let accepting = vault_standin::start(vault("token-from-identity")).await;
+    let control_port = free_port();
+    let mut control = start_app(&accepting, redis_port, control_port);
+    let client = reqwest::Client::new();
+    let dialed = poll_until(Duration::from_secs(30), || async {
+        let _ = client.get(format!("http://127.0.0.1:{control_port}/ready")).send().await;
+        redis.accept().is_ok()
+    });
+    let dialed = dialed.await;
+    control.kill().unwrap();
+    control.wait().unwrap();
+    assert!(dialed, "with its secrets read, the app dials Redis");
+    while redis.accept().is_ok() {}
+
+    let standin = vault_standin::start(vault("a-token-the-identity-never-gets")).await;
     let mut app = start_app(&standin, redis_port, free_port());
 
     let exited = poll_until(Duration::from_secs(30), || {
