@@ -65,6 +65,12 @@ impl SecretSources {
         };
         let files = SECRET_SETTINGS.into_iter().filter_map(file_of).collect();
         let Some(url) = get("KEY_VAULT_URL") else { return Ok(Self { files, vault: None }) };
+        // The identity authenticates; credentials in the URL would only end up in log lines,
+        // which name the vault.
+        let authority = url.split_once("://").map_or("", |(_, rest)| rest);
+        if authority.split(['/', '?', '#']).next().is_some_and(|host| host.contains('@')) {
+            return Err(ConfigError::secret("KEY_VAULT_URL", "must not contain credentials"));
+        }
         let mapping = get("KEY_VAULT_SECRETS").unwrap_or_else(|| DEFAULT_VAULT_SECRETS.to_owned());
         let verify = get("KEY_VAULT_VERIFY_CHALLENGE_RESOURCE");
         let vault = VaultSettings {

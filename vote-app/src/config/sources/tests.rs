@@ -67,3 +67,11 @@ fn a_bad_value_is_refused_with_the_variable_named_never_ignored() {
     let off = vault(&[("KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", "false")]).unwrap();
     assert!(!off.verify_challenge_resource);
 }
+
+#[test]
+fn a_vault_url_with_credentials_is_refused_without_showing_them() {
+    let vars = [("KEY_VAULT_URL", "https://kv:hunter2@kv.vault.azure.net/")];
+    let error = sources(&vars).unwrap_err();
+    assert_eq!(error.variable, "KEY_VAULT_URL");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
