@@ -31,7 +31,8 @@ readonly timeout_secs="${SWARM_TIMEOUT_SECS:-300}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+# The header comment, up to the first line that is not a comment.
+usage() { sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 require_manager() {
   docker info >/dev/null 2>&1 || die "no Docker engine reachable (docker info failed)"

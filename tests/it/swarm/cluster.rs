@@ -226,6 +226,13 @@ impl Stack {
         .await;
     }
 
+    /// The router's log lines of requests it answered with a 5xx.
+    pub(crate) async fn router_errors(&self) -> Vec<String> {
+        let service = self.service("router");
+        let logs = docker(&["service", "logs", "--raw", &service]).await;
+        logs.lines().filter(|line| line.contains(r#""status":5"#)).map(str::to_owned).collect()
+    }
+
     async fn wait_until_both_upstreams_are_healthy(&self) {
         poll::until("the router to see both upstreams healthy", DEADLINE, || async {
             let answer = self.router.get("/router/status").await.map_err(|e| e.to_string())?;
@@ -248,8 +255,10 @@ impl Drop for Stack {
         if let Err(failure) = run_blocking("ci/swarm.sh", &["remove"], &self.env) {
             eprintln!("removing stack {}: {failure}", self.name);
         }
+        // The stack's stopped containers may still hold these tags for a moment; the tags are
+        // this test's own, so they are removed regardless.
         for image in &self.images {
-            let _ = run_blocking("docker", &["image", "rm", image], &[]);
+            let _ = run_blocking("docker", &["image", "rm", "--force", image], &[]);
         }
         let _ = std::fs::remove_dir_all(&self.secrets);
     }
