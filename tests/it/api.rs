@@ -96,9 +96,15 @@ pub(crate) struct Api {
 impl Api {
     /// A client with its own connection pool; redirects are not followed, so a test sees the 303.
     pub(crate) fn new(base: &str) -> Self {
+        Self::with_timeout(base, std::time::Duration::from_secs(30))
+    }
+
+    /// The same with another overall timeout per request: longer than the router's own request
+    /// timeout, a test sees the router's 504 rather than its own client giving up first.
+    pub(crate) fn with_timeout(base: &str, timeout: std::time::Duration) -> Self {
         let client = Client::builder()
             .redirect(redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(timeout)
             .build()
             .expect("an HTTP client can be built");
         Self { client, base: base.to_owned() }
@@ -130,6 +136,20 @@ impl Api {
         let origin = origin.unwrap_or(&self.base);
         let request =
             self.client.post(self.url("/")).header("Origin", origin).form(&[("vote", choice)]);
+        answer(request.send().await?).await
+    }
+
+    /// `POST /` as `curl -F vote=<choice>` sends it: `multipart/form-data`, curl's boundary
+    /// shape, no `Origin` (a script, not a browser).
+    pub(crate) async fn submit_multipart(&self, choice: &str) -> Result<Answer, reqwest::Error> {
+        let boundary = "------------------------70901aed14cf1dfb";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"vote\"\r\n\r\n{choice}\r\n\
+             --{boundary}--\r\n"
+        );
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let request =
+            self.client.post(self.url("/")).header("Content-Type", content_type).body(body);
         answer(request.send().await?).await
     }
 
