@@ -42,6 +42,24 @@ async fn a_vote_submitted_from_the_page_redirects_back_to_the_page_and_is_counte
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_vote_posted_as_curl_f_sends_it_is_counted_and_its_redirect_lands_on_a_confirmation() {
+    let stack = spawn_stack().await;
+    let api = &stack.app().api;
+
+    let answer = api.submit_multipart("Cats").await.expect("the multipart post gets an answer");
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{answer:?}");
+    let location = answer.header("location").expect("a redirect names its target");
+    let page = api.get(location).await.expect("the page answers");
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Your vote for Cats was counted."), "{}", page.body);
+    assert_eq!(api.votes().await.of("Cats"), 1);
+
+    let refused = api.submit_multipart("Birds").await.expect("an answer");
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{refused:?}");
+    assert_eq!(api.votes().await.total, 1, "the unknown choice wrote nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_vote_for_an_unknown_choice_is_refused_and_creates_nothing() {
     let stack = spawn_stack().await;
     let api = &stack.app().api;
