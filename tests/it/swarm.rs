@@ -4,7 +4,8 @@
 //!
 //! - [`cluster`]: the swarm (joined, or created and left), one stack per test, the Docker CLI.
 //! - [`load`]: clients voting and reading through the router, counting every answer.
-//! - [`scenarios`]: the tests.
+//! - [`scenarios`]: the tests, but blue/green.
+//! - [`blue_green`]: blue/green by moving the name the router uses from one service to another.
 //!
 //! One swarm serves every test, so they run one at a time: a nextest test group
 //! (`.config/nextest.toml`) and, for `cargo test`, a file lock taken by [`cluster::Stack`].
@@ -13,6 +14,7 @@
 // harness shows with the test (`.config/nextest.toml` shows it even on success).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod blue_green;
 mod cluster;
 mod load;
 mod scenarios;
