@@ -4,9 +4,9 @@
 use axum::extract::Request;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
+use crate::error::{AppError, HtmlError};
 use crate::secret::Secret;
 
 /// Headers added to every response. The page needs no script and only its own stylesheet, so
@@ -34,12 +34,15 @@ pub async fn add_security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Middleware: refuses a state-changing request that another site's page sent (403), so a
-/// malicious page cannot make a visitor's browser vote or reset.
-pub async fn refuse_cross_origin(request: Request, next: Next) -> Result<Response, AppError> {
+/// malicious page cannot make a visitor's browser vote or reset. The refusal takes the shape of
+/// what was posted to: the JSON error for `/api/*`, the HTML error page for the page's form.
+pub async fn refuse_cross_origin(request: Request, next: Next) -> Response {
     if request.method().is_safe() || is_same_origin(request.headers()) {
-        Ok(next.run(request).await)
+        next.run(request).await
+    } else if request.uri().path().starts_with("/api/") {
+        AppError::CrossOrigin.into_response()
     } else {
-        Err(AppError::CrossOrigin)
+        HtmlError(AppError::CrossOrigin).into_response()
     }
 }
 

@@ -130,10 +130,16 @@ async fn a_cross_origin_post_is_refused_with_403_and_counts_nothing() {
     let mut request = form("vote=Cats");
     request.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
     request.headers_mut().insert(header::HOST, "vote.example".parse().unwrap());
-    assert_eq!(send(&state, request).await.status(), StatusCode::FORBIDDEN);
+    let refused = send(&state, request).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A browser posted the page's form: it gets the error page, not JSON.
+    assert!(refused.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(text(refused).await.contains("cross-origin requests are refused"));
     let mut request = json("/api/votes", r#"{"choice":"Cats"}"#);
     request.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
-    assert_eq!(send(&state, request).await.status(), StatusCode::FORBIDDEN);
+    let refused = send(&state, request).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_json(refused).await["error"], "cross-origin requests are refused");
     assert_eq!(counts(&state).await, pairs(&[("Cats", 0), ("Dogs", 0)]));
 
     let mut request = form("vote=Cats");
