@@ -4,7 +4,6 @@
 //! certificates plus those of `ROUTER_UPSTREAM_CA_FILE`; `http` ones go through plain TCP.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{Either, Empty};
@@ -42,15 +41,10 @@ pub enum TlsRootsError {
     Protocol(#[source] rustls::Error),
 }
 
-/// How long an unused pooled connection is kept. Below the usual upstream keep-alive limits
-/// (nginx 75 s, App Service front ends minutes), so the router closes first and rarely writes to a
-/// connection the upstream is closing.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Builds the client with the configured connect timeout and trusted roots.
 pub fn build_client(config: &Config) -> Result<UpstreamClient, TlsRootsError> {
     Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_idle_timeout(crate::pool::IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new())
         // The prober sets `Host` itself (the upstream's name, as the proxy does).
         .set_host(false)

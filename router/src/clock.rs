@@ -80,6 +80,14 @@ impl Parity {
         if unix_minute(time).is_multiple_of(2) { Parity::Even } else { Parity::Odd }
     }
 
+    /// 0 for even, 1 for odd: the slot of this upstream in per-upstream arrays (health, pool).
+    pub fn index(self) -> usize {
+        match self {
+            Parity::Even => 0,
+            Parity::Odd => 1,
+        }
+    }
+
     /// The other upstream: where a request goes when this one is down.
     pub fn other(self) -> Self {
         match self {

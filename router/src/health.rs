@@ -39,7 +39,7 @@ impl Default for Health {
 impl Health {
     /// Whether requests may be sent to `upstream`.
     pub fn is_healthy(&self, upstream: Parity) -> bool {
-        self.healthy[index(upstream)].load(Ordering::Relaxed)
+        self.healthy[upstream.index()].load(Ordering::Relaxed)
     }
 
     /// Passive detection: a connection to `upstream` just failed.
@@ -49,7 +49,7 @@ impl Health {
 
     /// Records a probe result, logging only changes so a steady state stays quiet.
     fn set(&self, upstream: Parity, healthy: bool, why: &str) {
-        let was = self.healthy[index(upstream)].swap(healthy, Ordering::Relaxed);
+        let was = self.healthy[upstream.index()].swap(healthy, Ordering::Relaxed);
         match (was, healthy) {
             (true, false) => tracing::warn!(
                 upstream = %upstream,
@@ -60,13 +60,6 @@ impl Health {
             (false, true) => tracing::info!(upstream = %upstream, "upstream is back up"),
             _ => {}
         }
-    }
-}
-
-fn index(upstream: Parity) -> usize {
-    match upstream {
-        Parity::Even => 0,
-        Parity::Odd => 1,
     }
 }
 

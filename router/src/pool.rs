@@ -24,8 +24,8 @@ use crate::clock::Parity;
 
 /// How long an unused connection is kept: below the usual upstream keep-alive limits (nginx
 /// 75 s, App Service front ends minutes), so the router rarely writes to a connection the
-/// upstream is closing.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// upstream is closing. The health prober's client keeps its connections as long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// At most this many idle connections per upstream and worker; more are closed.
 const MAX_IDLE: usize = 512;
@@ -118,7 +118,7 @@ impl UpstreamPool {
     /// The most recently used idle connection that is still open and ready.
     async fn checkout(&self, parity: Parity) -> Option<SendRequest<UpstreamBody>> {
         loop {
-            let idle = self.idle[index(parity)].lock().ok()?.pop()?;
+            let idle = self.idle[parity.index()].lock().ok()?.pop()?;
             if idle.since.elapsed() > IDLE_TIMEOUT {
                 continue; // dropping the sender closes the connection
             }
@@ -148,18 +148,11 @@ impl UpstreamPool {
         if sender.is_closed() {
             return;
         }
-        if let Ok(mut idle) = self.idle[index(parity)].lock()
+        if let Ok(mut idle) = self.idle[parity.index()].lock()
             && idle.len() < MAX_IDLE
         {
             idle.push(Idle { sender, since: Instant::now() });
         }
-    }
-}
-
-fn index(parity: Parity) -> usize {
-    match parity {
-        Parity::Even => 0,
-        Parity::Odd => 1,
     }
 }
 

@@ -69,7 +69,9 @@ impl AppState {
             clock: self.clock.clone(),
             health: self.health.clone(),
             metrics: self.metrics.clone(),
-            client: build_client(config)?,
+            // Only the prober uses this client, and it runs once, on the main runtime: workers
+            // share its handle rather than each loading the TLS roots for a client of their own.
+            client: self.client.clone(),
             pool: Arc::new(UpstreamPool::new(build_connector(config)?)),
             request_timeout: self.request_timeout,
         })))
