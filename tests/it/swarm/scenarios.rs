@@ -70,15 +70,10 @@ async fn a_release_that_never_becomes_healthy_is_rolled_back_automatically() {
     assert_eq!(stack.router.votes().await.total, tally.acknowledged_votes);
 }
 
-/// Not "no reader sees a failure", which the issue asks for: a reader whose request is in
-/// flight on the killed task's connection gets a 502, because the router retries a request on
-/// the other upstream only when no connection could be made (`Failed::Unsent` in
-/// router/src/proxy.rs), never after the connection broke, even for a bodiless GET. So the test
-/// bounds the failures by the requests that can be in flight (one per client per kill), checks
-/// they are all that, and that readers see no failure once the task is replaced. When the router
-/// retries idempotent requests after a broken exchange, the bound becomes 0.
+/// Readers only: a GET in flight on the killed task's connection is sent again to the other
+/// upstream by the router (a bodiless request is safe to replay), so no reader sees the kill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_task_is_replaced_and_only_the_requests_in_flight_on_it_fail() {
+async fn a_killed_task_is_replaced_and_readers_see_no_failure() {
     const CLIENTS: usize = 8;
     let stack = Stack::deploy().await;
     let load = Load::start(stack.router.base(), CLIENTS, Mix::ReadOnly);
@@ -97,8 +92,7 @@ async fn a_killed_task_is_replaced_and_only_the_requests_in_flight_on_it_fail() 
     let converged = started.elapsed();
     let tally = load.stop().await;
     report("one task of each service killed and replaced, in turn", &tally, converged);
-    let in_flight = u64::try_from(CLIENTS * SERVICES.len()).expect("a small number");
-    assert_only_broken_exchanges(&stack, &tally, in_flight).await;
+    assert_no_failures(&stack, &tally).await;
     // Once both tasks are replaced, a thousand reads in a row all succeed.
     for read in 0..1000 {
         let answer = stack.router.get("/api/votes").await.expect("a read is answered");
@@ -175,9 +169,10 @@ async fn assert_no_failures(stack: &Stack, tally: &Tally) {
     }
 }
 
-/// The failures the router causes by not retrying a request whose connection broke under it
-/// (see the killed-task test): at most `bound`, each a 502 that the router logged with the
-/// broken connection as its cause. Anything else fails the test.
+/// The failures that a POST cannot avoid when its connection breaks under it after it was sent:
+/// the router never sends a vote twice, so it answers 502 (and the vote is not acknowledged).
+/// At most `bound`, each a 502 that the router logged with the broken connection as its cause;
+/// anything else fails the test.
 pub(super) async fn assert_only_broken_exchanges(stack: &Stack, tally: &Tally, bound: u64) {
     assert!(tally.requests > 0, "the load made no request");
     let errors = stack.router_errors().await;
