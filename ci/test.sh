@@ -8,7 +8,8 @@
 #
 # The container suite (tests/) needs the project's images: unless VOTE_IT_APP_IMAGE says they
 # are built already, ci/build-images.sh builds them first (offline by default; set
-# VOTE_BASES=public on a host that can pull the public base images).
+# VOTE_BASES=public on a host that can pull the public base images). Its Swarm tests need a
+# single-node swarm: made here, and left afterwards, when the engine is in none.
 #
 # Usage: ci/test.sh [extra arguments for cargo nextest run / cargo test]
 set -euo pipefail
@@ -47,6 +48,7 @@ fi
 workdir=$(mktemp -d)
 chmod 755 "$workdir"
 cleanup() {
+  [ -f "$workdir/swarm-created" ] && docker swarm leave --force >/dev/null 2>&1 || true
   for pidfile in "$workdir"/redis*.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
@@ -54,6 +56,14 @@ cleanup() {
   rm -rf "$workdir"
 }
 trap cleanup EXIT
+
+# The Swarm tests need a swarm; alone, each test makes one and leaves it. One swarm for the whole
+# run spares the engine a swarm init and leave (which reprogram its networks and firewall rules)
+# per test while the other tests' containers are talking to each other.
+if [ "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = inactive ]; then
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  touch "$workdir/swarm-created"
+fi
 
 redis_port=$(free_port)
 redis_password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')

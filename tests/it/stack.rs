@@ -273,9 +273,11 @@ async fn wait_until_both_upstreams_are_healthy(router: &Router) {
 /// say why (a bad variable, an unreachable back end).
 pub(crate) async fn wait_until_ready(instance: &Instance) {
     let result = poll::try_until("/ready to answer 200", DEADLINE, || async {
-        match instance.api.status_of("/ready").await? {
+        let answer = instance.api.get("/ready").await.map_err(|error| error.to_string())?;
+        match answer.status {
             StatusCode::OK => Ok(()),
-            other => Err(format!("status {other}")),
+            // The body names the failing check (redis, postgres).
+            other => Err(format!("status {other}: {}", answer.body)),
         }
     })
     .await;
@@ -288,16 +290,20 @@ pub(crate) async fn wait_until_ready(instance: &Instance) {
     }
 }
 
-/// The last lines the container wrote, for failure messages.
+/// The first and the last lines the container wrote, for failure messages: how it started, and
+/// what it did last (a failing check polled for a minute would push the start out of a tail).
 pub(crate) async fn logs(container: &ContainerAsync<GenericImage>) -> String {
     let stdout = container.stdout_to_vec().await.unwrap_or_default();
     let stderr = container.stderr_to_vec().await.unwrap_or_default();
     let text = format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr));
-    let tail: Vec<&str> = text.lines().rev().take(40).collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let head = &lines[..lines.len().min(15)];
+    let tail = &lines[lines.len().saturating_sub(25).max(head.len())..];
     format!(
-        "--- last log lines of {} ---\n{}",
+        "--- first log lines of {} ---\n{}\n--- last log lines ---\n{}",
         container.id(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        head.join("\n"),
+        tail.join("\n")
     )
 }
 
