@@ -108,3 +108,53 @@ async fn shutdown_lets_an_in_flight_request_finish_before_the_server_stops() {
     assert_eq!(request.await.unwrap().unwrap(), "finished");
     server.await.unwrap().unwrap();
 }
+
+/// A keep-alive client's idle connection is not closed under it at the signal: its next request
+/// is answered, with `Connection: close`, and only then does the server close it — so the client
+/// never writes a vote on a connection the server is closing.
+#[tokio::test]
+async fn after_the_signal_keep_alive_connections_get_a_last_answer_before_they_close() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
+
+    /// Writes one GET on `stream` and reads its answer (the body ends with "done").
+    async fn exchange(stream: &mut TcpStream) -> String {
+        stream.write_all(b"GET /fast HTTP/1.1\r\nhost: vote\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"done") {
+            let mut chunk = [0; 1024];
+            let read = stream.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "closed before a complete answer: {answer:?}");
+            answer.extend_from_slice(&chunk[..read]);
+        }
+        String::from_utf8(answer).unwrap().to_ascii_lowercase()
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        let _ = stop_rx.await;
+    };
+    let app = axum::Router::new().route("/fast", axum::routing::get(|| async { "done" }));
+    let server =
+        tokio::spawn(vote_app::server::serve(listener, app, signal, Duration::from_secs(5)));
+
+    let mut idle = TcpStream::connect(address).await.unwrap();
+    assert!(!exchange(&mut idle).await.contains("connection: close"));
+    stop_tx.send(()).unwrap();
+    // New connections are still answered for a while, each answer the connection's last.
+    let closing = poll_until(Duration::from_secs(1), || async {
+        let mut fresh = TcpStream::connect(address).await.unwrap();
+        exchange(&mut fresh).await.contains("connection: close")
+    })
+    .await;
+    assert!(closing, "answers after the signal carry Connection: close");
+    let last = exchange(&mut idle).await;
+    assert!(last.starts_with("http/1.1 200") && last.contains("connection: close"), "{last}");
+    assert_eq!(idle.read(&mut [0; 16]).await.unwrap(), 0, "the server closes it after answering");
+    // Then the server stops, well within the drain timeout.
+    tokio::time::timeout(Duration::from_secs(4), server).await.unwrap().unwrap().unwrap();
+    assert!(TcpStream::connect(address).await.is_err(), "no longer accepting");
+}
