@@ -9,22 +9,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
-use crate::store::{Counts, StoreError};
+use crate::store::{Batch, Snapshot, StoreError};
 
-const INSERT_VOTE: &str = "INSERT INTO votes (choice, instance, version) VALUES ($1, $2, $3)";
+/// A whole batch in one statement, so one transaction and one fsync: a row per vote, from the
+/// votes per choice.
+const INSERT_BATCH: &str = "INSERT INTO votes (choice, instance, version, writer, batch)
+     SELECT c.choice, $3, $4, $5, $6
+     FROM unnest($1::text[], $2::bigint[]) AS c(choice, votes), generate_series(1, c.votes)";
 
 const INSERT_RESET: &str =
     "INSERT INTO resets (last_vote_id, instance) SELECT coalesce(max(id), 0), $1 FROM votes";
 
-/// Votes since the latest reset, per choice: what the counters must show.
-const TOTALS: &str = "SELECT choice, count(*) FROM votes
+/// What the counters must show, in one statement so in one snapshot: votes per choice since the
+/// latest reset, and each writer's last batch.
+const SNAPSHOT: &str = "SELECT 'choice', choice, count(*) FROM votes
      WHERE id > (SELECT coalesce(max(last_vote_id), 0) FROM resets)
-     GROUP BY choice";
+     GROUP BY choice
+     UNION ALL
+     SELECT 'batch', writer, max(batch) FROM votes WHERE writer IS NOT NULL GROUP BY writer";
 
 const PER_MINUTE: &str = "SELECT
        to_char(date_trunc('minute', cast_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:00\"Z\"'),
@@ -68,25 +75,18 @@ pub struct InstanceCount {
     pub votes: u64,
 }
 
-/// A vote written to the ledger but not committed: it becomes durable only once the counter is
-/// incremented too, so a vote is acknowledged only when both hold it.
-#[derive(Debug)]
-pub struct PendingVote(Transaction<'static, Postgres>);
-
-impl PendingVote {
-    /// Makes the vote durable.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await.map_err(unavailable)
-    }
-}
-
 fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable { backend: "postgres", source: Box::new(error) }
+    StoreError::Unavailable { backend: "postgres", source: Arc::new(error) }
 }
 
 /// Counts come back from PostgreSQL as `bigint`; they are never negative.
 fn to_count(count: i64) -> u64 {
     u64::try_from(count).unwrap_or(0)
+}
+
+/// Counts go to PostgreSQL as `bigint`; none comes near its limit.
+fn to_bigint(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 impl Ledger {
@@ -105,7 +105,7 @@ impl Ledger {
     /// sqlx takes an advisory lock).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations").run(&self.pool).await.map_err(|error| {
-            StoreError::Unavailable { backend: "postgres", source: Box::new(error) }
+            StoreError::Unavailable { backend: "postgres", source: Arc::new(error) }
         })?;
         self.migrated.store(true, Ordering::Release);
         Ok(())
@@ -121,43 +121,48 @@ impl Ledger {
         if self.migrated.load(Ordering::Acquire) {
             return Ok(());
         }
-        let source = "the ledger's migrations have not run yet".into();
-        Err(StoreError::Unavailable { backend: "postgres", source })
+        Err(StoreError::unavailable("postgres", "the ledger's migrations have not run yet"))
     }
 
-    /// Writes a vote inside a transaction that the caller commits once the counter is updated.
-    pub async fn begin_vote(
+    /// Appends a batch of votes, a row each: all of them are durable when this returns, or none
+    /// is.
+    pub async fn append(
         &self,
-        choice: &Choice,
+        batch: &Batch,
         instance: &str,
         version: &str,
-    ) -> Result<PendingVote, StoreError> {
+    ) -> Result<(), StoreError> {
         self.ensure_migrated()?;
-        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
-        let insert = sqlx::query(INSERT_VOTE).bind(choice.as_str()).bind(instance).bind(version);
-        insert.execute(&mut *transaction).await.map_err(unavailable)?;
-        Ok(PendingVote(transaction))
+        let choices: Vec<&str> = batch.counts.iter().map(|(choice, _)| choice.as_str()).collect();
+        let votes: Vec<i64> = batch.counts.iter().map(|(_, votes)| to_bigint(*votes)).collect();
+        let insert = sqlx::query(INSERT_BATCH).bind(choices).bind(votes).bind(instance);
+        let insert = insert.bind(version).bind(&*batch.writer).bind(to_bigint(batch.number));
+        insert.execute(&self.pool).await.map(drop).map_err(unavailable)
     }
 
-    /// Records a reset inside a transaction that the caller commits once the counters are zero.
-    pub async fn begin_reset(&self, instance: &str) -> Result<PendingVote, StoreError> {
+    /// Records a reset: a later restore counts only the votes after it.
+    pub async fn reset(&self, instance: &str) -> Result<(), StoreError> {
         self.ensure_migrated()?;
-        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
         let insert = sqlx::query(INSERT_RESET).bind(instance);
-        insert.execute(&mut *transaction).await.map_err(unavailable)?;
-        Ok(PendingVote(transaction))
+        insert.execute(&self.pool).await.map(drop).map_err(unavailable)
     }
 
-    /// Votes per choice since the latest reset: what Redis is seeded with after losing its data.
-    pub async fn totals(&self, choices: &Choices) -> Result<Counts, StoreError> {
+    /// What the counters are seeded with after Redis lost them: votes per choice since the
+    /// latest reset, and each writer's last batch (which those counts include).
+    pub async fn snapshot(&self, choices: &Choices) -> Result<Snapshot, StoreError> {
         self.ensure_migrated()?;
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as(TOTALS).fetch_all(&self.pool).await.map_err(unavailable)?;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(SNAPSHOT).fetch_all(&self.pool).await.map_err(unavailable)?;
         let count = |choice: &Choice| {
-            let row = rows.iter().find(|(name, _)| name == choice.as_str());
-            row.map_or(0, |(_, count)| to_count(*count))
+            let of_choice = |(kind, name, _): &&(String, String, i64)| {
+                kind == "choice" && name == choice.as_str()
+            };
+            rows.iter().find(of_choice).map_or(0, |(_, _, count)| to_count(*count))
         };
-        Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
+        let counts = choices.iter().map(|choice| (choice.clone(), count(choice))).collect();
+        let batches = rows.iter().filter(|(kind, _, _)| kind == "batch");
+        let batches = batches.map(|(_, writer, last)| (writer.clone(), to_count(*last))).collect();
+        Ok(Snapshot { counts, batches })
     }
 
     /// Votes per minute per instance over the last hour, oldest first.

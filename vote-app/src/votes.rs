@@ -1,18 +1,24 @@
 //! Casting, counting and resetting votes: the rules that tie the counters to the ledger.
 //!
-//! A vote is acknowledged only once it is stored: with a ledger, the ledger row is written in a
-//! transaction, the counter incremented, then the transaction committed. If PostgreSQL fails in
-//! the instant between the increment and the commit, the client gets a 503 and the counter keeps
-//! one vote the ledger lacks; the next restore from the ledger corrects it.
+//! Votes are written in batches (see [`recorder`]): every vote waiting while the previous batch
+//! was written goes into the next one, appended to the ledger in one statement (one fsync for
+//! all), then added to the counters in one step; each vote is acknowledged once both hold it.
+//! When PostgreSQL fails, a batch's votes get a 503 and none is counted. When Redis fails after
+//! the ledger took them, they get a 503 too but stay in the ledger, and the counters take them
+//! before the next batch: a 503 means "maybe counted", as a router's 502 does.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use tokio::sync::{mpsc, oneshot};
+
 use crate::build_info;
 use crate::choice::{Choice, Choices};
 use crate::ledger::Ledger;
-use crate::store::{Counts, StoreError, VoteStore};
+use crate::store::{Counts, Snapshot, StoreError, VoteStore};
+
+mod recorder;
 
 /// The counts as voters see them: per choice, with the total and a share of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,27 +51,36 @@ impl Tally {
     }
 }
 
-/// The voting service: the counters, the optional ledger, and who this instance is.
+/// The voting service: the counters, the optional ledger, and the task that records votes.
 #[derive(Debug, Clone)]
 pub struct Votes {
     store: Arc<dyn VoteStore>,
     ledger: Option<Ledger>,
     choices: Choices,
-    /// Recorded with each vote, so the ledger shows which instance took it.
+    /// Recorded with a reset, so the ledger shows which instance asked for it.
     instance: String,
-    /// Recorded with each vote, so a canary's votes can be told from the stable version's.
-    version: &'static str,
+    /// Where votes wait for the next batch.
+    ballots: mpsc::Sender<recorder::Ballot>,
 }
 
 impl Votes {
-    /// Ties a store and an optional ledger to this instance's identity.
+    /// Ties a store and an optional ledger to this instance's identity, and starts the task
+    /// that records votes (it ends when the last clone of this is dropped).
     pub fn new(
         store: Arc<dyn VoteStore>,
         ledger: Option<Ledger>,
         choices: Choices,
         instance: String,
     ) -> Self {
-        Self { store, ledger, choices, instance, version: build_info::VERSION }
+        let recorder = recorder::Recorder::new(
+            store.clone(),
+            ledger.clone(),
+            choices.clone(),
+            &instance,
+            build_info::VERSION,
+        );
+        let ballots = recorder.start();
+        Self { store, ledger, choices, instance, ballots }
     }
 
     /// The configured choices.
@@ -87,7 +102,7 @@ impl Votes {
     pub async fn tally(&self) -> Result<Tally, StoreError> {
         let counts = match self.store.counts(&self.choices).await {
             Err(StoreError::NotSeeded) => {
-                self.restore().await?;
+                restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
                 self.store.counts(&self.choices).await?
             }
             counts => counts?,
@@ -95,58 +110,52 @@ impl Votes {
         Ok(Tally::new(counts))
     }
 
-    /// Counts one vote; returns once it is stored in the counters and, if configured, the ledger.
+    /// Counts one vote; returns once its batch is stored in the ledger, if configured, and in
+    /// the counters.
     pub async fn cast(&self, choice: &Choice) -> Result<(), StoreError> {
-        let pending = match &self.ledger {
-            Some(ledger) => Some(ledger.begin_vote(choice, &self.instance, self.version).await?),
-            None => None,
-        };
-        match self.store.increment(choice).await {
-            Err(StoreError::NotSeeded) => {
-                self.restore().await?;
-                self.store.increment(choice).await?;
-            }
-            incremented => incremented?,
-        }
-        match pending {
-            Some(pending) => pending.commit().await,
-            None => Ok(()),
-        }
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::unavailable(self.store.backend(), "the app is stopping");
+        let ballot = recorder::Ballot { choice: choice.clone(), answer };
+        self.ballots.send(ballot).await.map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 
-    /// Sets every count to zero, recording the reset in the ledger so a later restore starts
-    /// from it.
+    /// Sets every count to zero, recording the reset in the ledger first so a later restore
+    /// starts from it. If the counters then fail, the admin's retry records a second reset,
+    /// which changes nothing.
     pub async fn reset(&self) -> Result<(), StoreError> {
-        let pending = match &self.ledger {
-            Some(ledger) => Some(ledger.begin_reset(&self.instance).await?),
-            None => None,
-        };
-        self.store.reset(&self.choices).await?;
-        match pending {
-            Some(pending) => pending.commit().await,
-            None => Ok(()),
+        if let Some(ledger) = &self.ledger {
+            ledger.reset(&self.instance).await?;
         }
+        self.store.reset(&self.choices).await
     }
+}
 
-    /// Seeds empty counters from the ledger (or zeros without one). Several instances may get
-    /// here at once after a Redis restart; the store lets exactly one seed win.
-    async fn restore(&self) -> Result<(), StoreError> {
-        let counts = match &self.ledger {
-            Some(ledger) => ledger.totals(&self.choices).await?,
-            None => self.choices.iter().map(|choice| (choice.clone(), 0)).collect(),
-        };
-        let seeded = self.store.seed(&counts).await?;
-        let backend = self.store.backend();
-        match (seeded, &self.ledger) {
-            (true, Some(_)) => {
-                let restored: u64 = counts.iter().map(|(_, votes)| votes).sum();
-                tracing::warn!(restored, backend, "counters were empty: restored from the ledger");
-            }
-            (true, None) => tracing::info!(backend, "counters were empty: starting from zero"),
-            (false, _) => {}
+/// Seeds empty counters from the ledger (or zeros without one). Several instances may get here
+/// at once after a Redis restart; the store lets exactly one seed win.
+async fn restore(
+    store: &dyn VoteStore,
+    ledger: Option<&Ledger>,
+    choices: &Choices,
+) -> Result<(), StoreError> {
+    let snapshot = match ledger {
+        Some(ledger) => ledger.snapshot(choices).await?,
+        None => {
+            let counts = choices.iter().map(|choice| (choice.clone(), 0)).collect();
+            Snapshot { counts, batches: Vec::new() }
         }
-        Ok(())
+    };
+    let seeded = store.seed(&snapshot).await?;
+    let backend = store.backend();
+    match (seeded, ledger) {
+        (true, Some(_)) => {
+            let restored: u64 = snapshot.counts.iter().map(|(_, votes)| votes).sum();
+            tracing::warn!(restored, backend, "counters were empty: restored from the ledger");
+        }
+        (true, None) => tracing::info!(backend, "counters were empty: starting from zero"),
+        (false, _) => {}
     }
+    Ok(())
 }
 
 #[cfg(test)]

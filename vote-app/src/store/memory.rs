@@ -6,13 +6,20 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Counts, StoreError, VoteStore};
+use super::{Batch, Counts, Snapshot, StoreError, VoteStore};
 use crate::choice::{Choice, Choices};
 
 /// Counters in a map behind a mutex; `None` until seeded, like an empty Redis.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    counters: Mutex<Option<HashMap<Choice, u64>>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    counters: Option<HashMap<Choice, u64>>,
+    /// Each writer's last batch added.
+    batches: HashMap<String, u64>,
 }
 
 impl MemoryStore {
@@ -21,37 +28,44 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Runs `f` on the counters. A poisoned lock only means another request panicked while
-    /// holding it; the map is still consistent (every update is a single insert), so go on.
-    fn with_counters<T>(&self, f: impl FnOnce(&mut Option<HashMap<Choice, u64>>) -> T) -> T {
-        let mut guard = self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// Runs `f` on the state. A poisoned lock only means another request panicked while holding
+    /// it; the state is still consistent (no update can stop halfway), so go on.
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
 
 #[async_trait]
 impl VoteStore for MemoryStore {
-    async fn increment(&self, choice: &Choice) -> Result<(), StoreError> {
-        self.with_counters(|counters| {
+    async fn add(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.with_state(|State { counters, batches }| {
             let counters = counters.as_mut().ok_or(StoreError::NotSeeded)?;
-            *counters.entry(choice.clone()).or_default() += 1;
+            let last = batches.entry(batch.writer.to_string()).or_default();
+            if *last < batch.number {
+                *last = batch.number;
+                for (choice, votes) in &batch.counts {
+                    *counters.entry(choice.clone()).or_default() += votes;
+                }
+            }
             Ok(())
         })
     }
 
     async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError> {
-        self.with_counters(|counters| {
-            let counters = counters.as_ref().ok_or(StoreError::NotSeeded)?;
+        self.with_state(|state| {
+            let counters = state.counters.as_ref().ok_or(StoreError::NotSeeded)?;
             let count = |choice: &Choice| counters.get(choice).copied().unwrap_or(0);
             Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
         })
     }
 
-    async fn seed(&self, counts: &Counts) -> Result<bool, StoreError> {
-        Ok(self.with_counters(|counters| match counters {
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError> {
+        Ok(self.with_state(|state| match state.counters {
             Some(_) => false,
             None => {
-                *counters = Some(counts.iter().cloned().collect());
+                state.counters = Some(snapshot.counts.iter().cloned().collect());
+                state.batches = snapshot.batches.iter().cloned().collect();
                 true
             }
         }))
@@ -59,7 +73,7 @@ impl VoteStore for MemoryStore {
 
     async fn reset(&self, choices: &Choices) -> Result<(), StoreError> {
         let zeros = choices.iter().map(|choice| (choice.clone(), 0)).collect();
-        self.with_counters(|counters| *counters = Some(zeros));
+        self.with_state(|state| state.counters = Some(zeros));
         Ok(())
     }
 

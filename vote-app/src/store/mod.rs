@@ -6,6 +6,8 @@
 mod memory;
 mod redis;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 pub use self::memory::MemoryStore;
@@ -15,8 +17,30 @@ use crate::choice::{Choice, Choices};
 /// A count for each choice, in display order.
 pub type Counts = Vec<(Choice, u64)>;
 
-/// Why a store operation did not happen.
-#[derive(Debug, thiserror::Error)]
+/// Votes to add to the counters in one step, and which batch they are: each writer (one
+/// vote-app process) numbers its batches 1, 2, 3…, and the counters remember the last one they
+/// hold, so a batch that a restore from the ledger already counted is not counted again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The writer: the instance's name and a number of its own, unique to the process.
+    pub writer: Arc<str>,
+    /// The batch's number in the writer's sequence, from 1.
+    pub number: u64,
+    /// Votes per choice.
+    pub counts: Counts,
+}
+
+/// What empty counters are seeded with: the counts, and the last batch of each writer they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Votes per choice.
+    pub counts: Counts,
+    /// Each writer's last batch included in `counts`.
+    pub batches: Vec<(String, u64)>,
+}
+
+/// Why a store operation did not happen. Cloneable: one failure answers every vote of a batch.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The counters are gone (Redis restarted without persistence, or a fresh store): they must
     /// be seeded from the ledger before counting again, or history would be silently lost.
@@ -29,25 +53,34 @@ pub enum StoreError {
         backend: &'static str,
         /// The client library's error, logged once, never sent to a client.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Arc<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl StoreError {
+    /// A backend that cannot be used, for a reason the app states itself.
+    pub fn unavailable(backend: &'static str, reason: &str) -> Self {
+        let source = Box::<dyn std::error::Error + Send + Sync>::from(reason);
+        Self::Unavailable { backend, source: source.into() }
+    }
 }
 
 /// The counters' storage. Every method is atomic on the backend, so concurrent instances never
 /// lose an increment.
 #[async_trait]
 pub trait VoteStore: Send + Sync + std::fmt::Debug {
-    /// Adds one vote, or fails with [`StoreError::NotSeeded`] when the counters are gone.
-    async fn increment(&self, choice: &Choice) -> Result<(), StoreError>;
+    /// Adds a batch of votes unless the counters already hold it (a restore counted it), or
+    /// fails with [`StoreError::NotSeeded`] when the counters are gone.
+    async fn add(&self, batch: &Batch) -> Result<(), StoreError>;
 
     /// The current counts, or [`StoreError::NotSeeded`] when the counters are gone.
     async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError>;
 
     /// Sets the counts only if the counters are gone; returns whether it did. Several instances
     /// may race to restore after a Redis restart: exactly one wins, the others change nothing.
-    async fn seed(&self, counts: &Counts) -> Result<bool, StoreError>;
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError>;
 
-    /// Sets every count to zero.
+    /// Sets every count to zero (the batches held stay recorded).
     async fn reset(&self, choices: &Choices) -> Result<(), StoreError>;
 
     /// Succeeds when the backend answers, for `/ready`.

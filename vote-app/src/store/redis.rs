@@ -1,10 +1,12 @@
-//! The Redis store: one hash (`votes` unless `REDIS_KEY` says otherwise), a field per choice.
+//! The Redis store: one hash (`votes` unless `REDIS_KEY` says otherwise), a field per choice,
+//! and beside it a hash (`votes:batches`) of the last batch each writer added.
 //!
 //! Why a hash and `HINCRBY`: Redis executes each command atomically, so any number of instances
 //! can increment the same field concurrently and no vote is lost (the original app used the same
-//! idea with `INCR` on one key per choice). Why Lua scripts: "increment only if the counters still
-//! exist" must be one atomic step, or a vote arriving just after Redis restarted empty would
-//! recreate the hash at 1 and hide that every earlier vote was lost.
+//! idea with `INCR` on one key per choice). Why Lua scripts: "add only if the counters still exist
+//! and do not hold this batch yet" must be one atomic step, or a batch arriving just after Redis
+//! restarted empty would recreate the hash and hide that every earlier vote was lost, and a batch
+//! that a restore from the ledger already counted would be counted twice.
 
 use std::time::Duration;
 
@@ -12,19 +14,27 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::{Counts, StoreError, VoteStore};
+use super::{Batch, Counts, Snapshot, StoreError, VoteStore};
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
 
-/// Increments a field if the hash exists; returns nil (not seeded) otherwise.
-const INCREMENT: &str = r"
+/// Adds a batch (ARGV: writer, number, then choice and votes pairs) if the counters exist and
+/// the writer's last batch is older; returns nil (not seeded) when the counters are gone.
+const ADD: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)";
+if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or 0) >= tonumber(ARGV[2]) then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1";
 
-/// Writes all fields if the hash does not exist; returns 1 if it wrote them.
+/// Writes the counts (ARGV: how many choices, choice and votes pairs, then writer and batch
+/// pairs) if the counters do not exist; returns 1 if it wrote them.
 const SEED: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+local last = 1 + 2 * tonumber(ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2, last))
+redis.call('DEL', KEYS[2])
+if #ARGV > last then redis.call('HSET', KEYS[2], unpack(ARGV, last + 1)) end
 return 1";
 
 /// A Redis-backed [`VoteStore`]. The connection manager reconnects by itself after Redis comes
@@ -34,7 +44,9 @@ pub struct RedisStore {
     connection: ConnectionManager,
     /// The hash holding the counters (`REDIS_KEY`).
     key: String,
-    increment: Script,
+    /// The hash of each writer's last batch added: `<key>:batches`.
+    batches_key: String,
+    add: Script,
     seed: Script,
 }
 
@@ -56,24 +68,28 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(500));
         let connection =
             ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        let (increment, seed) = (Script::new(INCREMENT), Script::new(SEED));
-        Ok(Self { connection, key: key.to_owned(), increment, seed })
+        let (add, seed) = (Script::new(ADD), Script::new(SEED));
+        let (key, batches_key) = (key.to_owned(), format!("{key}:batches"));
+        Ok(Self { connection, key, batches_key, add, seed })
     }
 }
 
 fn unavailable(error: redis::RedisError) -> StoreError {
-    StoreError::Unavailable { backend: "redis", source: Box::new(error) }
+    StoreError::Unavailable { backend: "redis", source: std::sync::Arc::new(error) }
 }
 
 #[async_trait]
 impl VoteStore for RedisStore {
-    async fn increment(&self, choice: &Choice) -> Result<(), StoreError> {
+    async fn add(&self, batch: &Batch) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let mut invocation = self.increment.key(&self.key);
-        invocation.arg(choice.as_str());
-        let count: Option<i64> =
+        let mut invocation = self.add.key(&self.key);
+        invocation.key(&self.batches_key).arg(&*batch.writer).arg(batch.number);
+        for (choice, votes) in &batch.counts {
+            invocation.arg(choice.as_str()).arg(*votes);
+        }
+        let added: Option<i64> =
             invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
-        count.map(drop).ok_or(StoreError::NotSeeded)
+        added.map(drop).ok_or(StoreError::NotSeeded)
     }
 
     async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError> {
@@ -87,11 +103,15 @@ impl VoteStore for RedisStore {
         Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
     }
 
-    async fn seed(&self, counts: &Counts) -> Result<bool, StoreError> {
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
         let mut invocation = self.seed.key(&self.key);
-        for (choice, count) in counts {
-            invocation.arg(choice.as_str()).arg(*count);
+        invocation.key(&self.batches_key).arg(snapshot.counts.len());
+        for (choice, votes) in &snapshot.counts {
+            invocation.arg(choice.as_str()).arg(*votes);
+        }
+        for (writer, number) in &snapshot.batches {
+            invocation.arg(writer).arg(*number);
         }
         let seeded: i64 = invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
         Ok(seeded == 1)

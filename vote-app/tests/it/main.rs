@@ -4,12 +4,13 @@
 //! - `multipart`: `POST /` as `curl -F` sends it, under the same rules as the URL-encoded form;
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
+//! - `batches`: votes written in batches with the ledger on: once each, failures, Redis wiped;
 //! - `process`: the real binary: bad config refused, SIGTERM exits cleanly;
 //! - `redaction`: the real binary's output at debug level holds no password of a failing URL;
 //! - `keyvault`: the real binary reading its secrets from a Key Vault stand-in over HTTPS
 //!   (`vault_standin`), authenticated by a managed-identity token endpoint.
 //!
-//! `redis` and `ledger` need `TEST_REDIS_URL` and `TEST_DATABASE_URL`, `keyvault` a certificate
+//! `redis`, `ledger` and `batches` need `TEST_REDIS_URL` and `TEST_DATABASE_URL`, `keyvault` a certificate
 //! for `localhost` (`TEST_TLS_CERT_FILE`, `TEST_TLS_KEY_FILE`) from a CA in `SSL_CERT_FILE`;
 //! `ci/test.sh` starts throwaway servers, makes the CA and sets them all. Without them those tests fail and say so: they never skip.
 
@@ -19,6 +20,7 @@
 // service's: the service's config-only rule does not apply to it.
 #![allow(clippy::disallowed_methods)]
 
+mod batches;
 mod keyvault;
 mod ledger;
 mod multipart;

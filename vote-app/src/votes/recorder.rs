@@ -1,0 +1,122 @@
+//! The task that records votes in batches: group commit.
+//!
+//! A PostgreSQL commit costs one fsync however many rows it holds, so votes are not written one by
+//! one. Each waits in a queue, and the recorder takes everything waiting (at most [`MAX_BATCH`])
+//! as one batch: one ledger statement, one step on the counters, then an answer to each vote. No
+//! vote waits for a timer: a vote that finds the recorder idle is written at once, and the votes
+//! arriving meanwhile form the next batch, so batches grow with the load and only with it.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::restore;
+use crate::choice::{Choice, Choices};
+use crate::ledger::Ledger;
+use crate::store::{Batch, Counts, StoreError, VoteStore};
+
+/// The most votes in one batch: bounds one ledger statement and the wait of its first vote.
+const MAX_BATCH: usize = 256;
+
+/// The most votes waiting; beyond it, casting waits for room (back pressure on the clients).
+const QUEUE: usize = 4096;
+
+/// One vote waiting for its batch, and where its answer goes.
+#[derive(Debug)]
+pub(super) struct Ballot {
+    pub(super) choice: Choice,
+    pub(super) answer: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Writes batches to the ledger and the counters, one batch at a time.
+#[derive(Debug)]
+pub(super) struct Recorder {
+    store: Arc<dyn VoteStore>,
+    ledger: Option<Ledger>,
+    choices: Choices,
+    /// Recorded with each vote: which instance took it, and which version it ran.
+    instance: String,
+    version: &'static str,
+    /// This process's name in the counters' record of batches: the instance and a random part,
+    /// so a restarted instance, which numbers its batches from 1 again, is a new writer.
+    writer: Arc<str>,
+    /// The number of the last batch written.
+    last: u64,
+    /// A batch the ledger holds but the counters could not take: they take it before anything
+    /// else, so they never miss a vote the ledger has.
+    not_counted: Option<Batch>,
+}
+
+impl Recorder {
+    pub(super) fn new(
+        store: Arc<dyn VoteStore>,
+        ledger: Option<Ledger>,
+        choices: Choices,
+        instance: &str,
+        version: &'static str,
+    ) -> Self {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        let writer = format!("{instance}/{}", &random[..12]).into();
+        let instance = instance.to_owned();
+        Self { store, ledger, choices, instance, version, writer, last: 0, not_counted: None }
+    }
+
+    /// Starts recording on a task of its own; votes go in through the returned queue, and the
+    /// task ends once every sender is dropped and the queue is empty.
+    pub(super) fn start(self) -> mpsc::Sender<Ballot> {
+        let (sender, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(self.run(queue));
+        sender
+    }
+
+    async fn run(mut self, mut queue: mpsc::Receiver<Ballot>) {
+        let mut ballots = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut ballots, MAX_BATCH).await > 0 {
+            let result = self.record(&ballots).await;
+            for ballot in ballots.drain(..) {
+                // The voter may have gone; its vote is recorded all the same.
+                let _ = ballot.answer.send(result.clone());
+            }
+        }
+    }
+
+    /// Writes one batch: the ledger first (so a restore from it can count the batch), then the
+    /// counters, which skip a batch a restore already counted.
+    async fn record(&mut self, ballots: &[Ballot]) -> Result<(), StoreError> {
+        if let Some(batch) = self.not_counted.take()
+            && let Err(error) = self.count(&batch).await
+        {
+            self.not_counted = Some(batch);
+            return Err(error);
+        }
+        self.last += 1;
+        let batch =
+            Batch { writer: self.writer.clone(), number: self.last, counts: self.tally(ballots) };
+        if let Some(ledger) = &self.ledger {
+            ledger.append(&batch, &self.instance, self.version).await?;
+        }
+        let counted = self.count(&batch).await;
+        if counted.is_err() && self.ledger.is_some() {
+            self.not_counted = Some(batch);
+        }
+        counted
+    }
+
+    /// Adds `batch` to the counters, restoring them from the ledger first if they are gone.
+    async fn count(&self, batch: &Batch) -> Result<(), StoreError> {
+        match self.store.add(batch).await {
+            Err(StoreError::NotSeeded) => {
+                restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
+                self.store.add(batch).await
+            }
+            added => added,
+        }
+    }
+
+    /// Votes per choice among `ballots`, choices without any left out.
+    fn tally(&self, ballots: &[Ballot]) -> Counts {
+        let votes_for = |choice: &Choice| ballots.iter().filter(|b| b.choice == *choice).count();
+        let counts = self.choices.iter().map(|choice| (choice.clone(), votes_for(choice) as u64));
+        counts.filter(|(_, votes)| *votes > 0).collect()
+    }
+}
