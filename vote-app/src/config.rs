@@ -15,6 +15,8 @@
 //! `REDIS_PWD`), then the default. A value that is set but unusable stops start-up; none is
 //! silently replaced by a default. Tests pass a map as the lookup, never touching the process
 //! environment.
+//!
+//! `vote-app healthcheck` reads `PORT` alone, through [`port_from_lookup`].
 
 use std::time::Duration;
 
@@ -169,7 +171,7 @@ impl Config {
             (false, None) => "Azure Voting App".to_owned(),
         };
         Ok(Self {
-            port: parse_port(get("PORT"))?,
+            port: port_from_lookup(&lookup)?,
             choices: parse_choices(get("VOTE1VALUE"), get("VOTE2VALUE"))?,
             redis_url: redis_url(get("REDIS_URL"), get("REDIS"), get("REDIS_PWD"))?,
             redis_key: parse_redis_key(get("REDIS_KEY"))?,
@@ -180,6 +182,12 @@ impl Config {
             title,
         })
     }
+}
+
+/// `PORT` alone, for `vote-app healthcheck`: the probe asks the running server on that port and
+/// needs nothing else (above all no secrets, which would be read every few seconds).
+pub fn port_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<u16, ConfigError> {
+    parse_port(lookup("PORT").filter(|value| !value.trim().is_empty()))
 }
 
 fn parse_port(value: Option<String>) -> Result<u16, ConfigError> {

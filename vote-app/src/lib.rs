@@ -18,6 +18,7 @@
 //! - [`error`]: the one error type, turned into a response in one place.
 //! - [`security`], [`metrics`], [`telemetry`]: the layers around every request.
 //! - [`startup`]: builds the state from the config; [`server`] serves it until shutdown.
+//! - [`healthcheck`]: `vote-app healthcheck`, the container's probe of the running server.
 //!
 //! Run it with `cargo run -p vote-app` and open <http://localhost:8080>.
 
@@ -25,6 +26,7 @@ pub mod build_info;
 pub mod choice;
 pub mod config;
 pub mod error;
+pub mod healthcheck;
 pub mod keyvault;
 pub mod ledger;
 pub mod metrics;

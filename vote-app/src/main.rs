@@ -1,4 +1,5 @@
 //! Starts the vote-app: crypto provider, telemetry, secrets, config, state, listener, serve.
+//! `vote-app healthcheck [PATH]` instead asks the running server whether it is healthy.
 
 use std::error::Error;
 use std::net::{Ipv6Addr, SocketAddr};
@@ -6,10 +7,19 @@ use std::process::ExitCode;
 
 use vote_app::config::{self, Config, ConfigError, LogFormat, SecretSources};
 use vote_app::error::error_chain;
-use vote_app::{app, secrets, server, startup};
+use vote_app::{app, healthcheck, secrets, server, startup};
+
+fn main() -> ExitCode {
+    // The image's HEALTHCHECK (the image has no shell or curl). First, and outside any runtime:
+    // the probe needs the port only, not telemetry, secrets or the rest of the configuration.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck::run(config::process_env, std::env::args().nth(2).as_deref());
+    }
+    start()
+}
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn start() -> ExitCode {
     // Two rustls crypto providers are compiled in (through different crates); pick one for the
     // whole process before any TLS connection, or the first `rediss://` connection panics.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -92,6 +92,16 @@ fn secret_values_never_appear_in_errors_or_debug_output() {
     assert!(!format!("{config:?}").contains("topsecret"));
 }
 
+#[test]
+fn the_healthcheck_reads_the_port_and_nothing_else() {
+    let asked = RefCell::new(Vec::new());
+    assert_eq!(port_from_lookup(recording(&[("PORT", " 8081 ")], &asked)), Ok(8081));
+    assert_eq!(port_from_lookup(recording(&[("PORT", "")], &asked)), Ok(8080));
+    assert_eq!(asked.into_inner(), ["PORT", "PORT"]);
+    let error = port_from_lookup(|_| Some("eighty".to_owned())).unwrap_err();
+    assert_eq!(error.variable, "PORT");
+}
+
 /// A lookup that answers from `vars` and records every name it is asked for.
 fn recording<'a>(
     vars: &'a [(&'a str, &'a str)],

@@ -5,7 +5,8 @@
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
 //! - `batches`: votes written in batches with the ledger on: once each, failures, Redis wiped;
-//! - `process`: the real binary: bad config refused, SIGTERM exits cleanly;
+//! - `process`: the real binary: bad config refused, `healthcheck` passes and fails, SIGTERM
+//!   exits cleanly;
 //! - `redaction`: the real binary's output at debug level holds no password of a failing URL;
 //! - `keyvault`: the real binary reading its secrets from a Key Vault stand-in over HTTPS
 //!   (`vault_standin`), authenticated by a managed-identity token endpoint.

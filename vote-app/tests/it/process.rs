@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{free_port, poll_until};
+use crate::support::{free_port, poll_until, spawn_app};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_vote-app");
 
@@ -25,6 +25,45 @@ fn a_bad_setting_stops_startup_with_a_message_naming_the_variable() {
         let (variable, value) = vars.last().unwrap();
         assert!(log.contains(&format!("{variable}={value:?}")), "{vars:?}: {log}");
     }
+}
+
+/// `vote-app healthcheck [PATH]` with `PORT=port`, as the image's HEALTHCHECK runs it; on a
+/// blocking thread, so that the test's runtime goes on serving the app it asks.
+async fn healthcheck(port: u16, path: Option<&'static str>) -> std::process::Output {
+    let run = move || {
+        let mut command = Command::new(BINARY);
+        command.arg("healthcheck").args(path).env("PORT", port.to_string()).output().unwrap()
+    };
+    tokio::task::spawn_blocking(run).await.unwrap()
+}
+
+#[tokio::test]
+async fn healthcheck_exits_zero_while_the_server_answers_and_one_naming_the_status_otherwise() {
+    let app = spawn_app(&[]).await;
+    let port = app.address.rsplit_once(':').and_then(|(_, port)| port.parse().ok()).unwrap();
+    for path in [None, Some("/ready")] {
+        let output = healthcheck(port, path).await;
+        assert!(output.status.success(), "{path:?}: {output:?}");
+        assert!(output.stdout.is_empty() && output.stderr.is_empty(), "{output:?}");
+    }
+    let output = healthcheck(port, Some("/nowhere")).await;
+    assert_eq!(output.status.code(), Some(1));
+    let reason = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(reason, "healthcheck failed: GET /nowhere answered 404\n");
+}
+
+#[tokio::test]
+async fn healthcheck_exits_one_with_a_one_line_reason_when_nothing_listens() {
+    let port = free_port();
+    let output = healthcheck(port, None).await;
+    assert_eq!(output.status.code(), Some(1));
+    let reason = String::from_utf8(output.stderr).unwrap();
+    let expected = format!("healthcheck failed: cannot connect to 127.0.0.1:{port}: ");
+    assert!(reason.starts_with(&expected) && reason.lines().count() == 1, "{reason}");
+
+    let output = Command::new(BINARY).arg("healthcheck").env("PORT", "eighty").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(r#"PORT="eighty""#), "{output:?}");
 }
 
 #[tokio::test]
