@@ -99,9 +99,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        // The one place the router reads its environment (clippy.toml refuses it elsewhere).
-        #[allow(clippy::disallowed_methods)]
-        Self::from_lookup(|var| std::env::var(var).ok())
+        Self::from_lookup(process_env)
     }
 
     /// Reads variables through `lookup`, so tests can pass a map instead of mutating the
@@ -109,7 +107,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Lookup(&lookup);
         Ok(Self {
-            port: env.parse("PORT", 8080, |raw| raw.parse().map_err(|_| "not a port number"))?,
+            port: env.port()?,
             even: env.upstream("ROUTER_UPSTREAM_EVEN", Parity::Even)?,
             odd: env.upstream("ROUTER_UPSTREAM_ODD", Parity::Odd)?,
             connect_timeout: env.millis("ROUTER_CONNECT_TIMEOUT_MS", 2_000)?,
@@ -122,6 +120,19 @@ impl Config {
             log_format: env.parse("LOG_FORMAT", LogFormat::Text, parse_log_format)?,
         })
     }
+}
+
+/// `PORT` alone, for `router healthcheck`: the probe asks the running router on that port and
+/// needs nothing else (nor should it fail on an upstream setting it does not use).
+pub fn port_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<u16, ConfigError> {
+    Lookup(&lookup).port()
+}
+
+/// The process environment, the lookup behind [`Config::from_env`] and the one `main` passes to
+/// the health check: the one place the router reads it (clippy.toml refuses it elsewhere).
+#[allow(clippy::disallowed_methods)] // the exception the lint exists to keep single
+pub fn process_env(var: &str) -> Option<String> {
+    std::env::var(var).ok()
 }
 
 /// Reads one variable at a time and turns parse failures into [`ConfigError::Invalid`].
@@ -142,6 +153,10 @@ impl Lookup<'_> {
                 reason: reason.to_string(),
             }),
         }
+    }
+
+    fn port(&self) -> Result<u16, ConfigError> {
+        self.parse("PORT", 8080, |raw| raw.parse().map_err(|_| "not a port number"))
     }
 
     fn millis(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {

@@ -29,6 +29,7 @@
 //! - [`telemetry`]: the log subscriber, the request span and its one log line, request ids.
 //! - [`server`]: `serve(listener, app, shutdown, drain_timeout)` on plain hyper, one runtime per
 //!   core, and the signal handler.
+//! - [`healthcheck`]: `router healthcheck`, the container's probe of the running router.
 
 pub mod client;
 pub mod clock;
@@ -36,6 +37,7 @@ pub mod config;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod healthcheck;
 pub mod metrics;
 pub mod pool;
 pub mod proxy;

@@ -1,4 +1,5 @@
 //! Starts the router: see the crate documentation and `router/README.md`.
+//! `router healthcheck [PATH]` instead asks the running router whether it is healthy.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -6,13 +7,22 @@ use std::thread;
 
 use router::server::{bind_listener, serve_per_core};
 use router::telemetry::{self, LogFormat};
-use router::{AppState, Config, SystemClock, app, shutdown_signal};
+use router::{AppState, Config, SystemClock, app, config, healthcheck, shutdown_signal};
 use tokio::sync::watch;
+
+fn main() -> ExitCode {
+    // The image's HEALTHCHECK (the image has no shell or curl). First, and outside any runtime:
+    // the probe needs the port only, not telemetry or the upstreams.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck::run(config::process_env, std::env::args().nth(2).as_deref());
+    }
+    start()
+}
 
 // This runtime only waits for signals and runs the health prober; requests are served by one
 // single-threaded runtime per core (see `serve_per_core` for why).
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+async fn start() -> ExitCode {
     // Several rustls crypto providers can be compiled into the workspace; choose one explicitly
     // before anything uses TLS. An error only means one is already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -60,6 +60,20 @@ fn overrides_are_read() {
 }
 
 #[test]
+fn the_healthcheck_reads_the_port_and_nothing_else() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let port = port_from_lookup(|var| {
+        asked.borrow_mut().push(var.to_owned());
+        Some("9000".to_owned())
+    });
+    assert_eq!(port, Ok(9000));
+    assert_eq!(asked.into_inner(), ["PORT"]);
+    assert_eq!(port_from_lookup(|_| None), Ok(8080));
+    let error = port_from_lookup(|_| Some("80800".to_owned())).unwrap_err();
+    assert!(error.to_string().starts_with("PORT=\"80800\" is invalid"), "{error}");
+}
+
+#[test]
 fn the_upstream_ca_file_adds_its_certificates_and_a_bad_one_names_the_variable() {
     let dir = std::env::temp_dir();
     let id = std::process::id();

@@ -12,6 +12,7 @@
 
 mod fallback;
 mod headers;
+mod healthcheck;
 mod observability;
 mod routing;
 mod shutdown;
