@@ -18,9 +18,17 @@ use crate::store::{Batch, Snapshot, StoreError};
 
 /// A whole batch in one statement, so one transaction and one fsync: a row per vote, from the
 /// votes per choice.
-const INSERT_BATCH: &str = "INSERT INTO votes (choice, instance, version, writer, batch)
-     SELECT c.choice, $3, $4, $5, $6
-     FROM unnest($1::text[], $2::bigint[]) AS c(choice, votes), generate_series(1, c.votes)";
+const INSERT_BATCH: &str = "WITH appended AS (
+       INSERT INTO votes (choice, instance, version, writer, batch)
+       SELECT c.choice, $3, $4, $5, $6
+       FROM unnest($1::text[], $2::bigint[]) AS c(choice, votes), generate_series(1, c.votes)
+       RETURNING id)
+     SELECT min(id), max(id) FROM appended";
+
+/// A batch taken back out: its rows lie between the ids its INSERT returned (other instances'
+/// rows may lie between them too, hence the writer and batch number).
+const DELETE_BATCH: &str =
+    "DELETE FROM votes WHERE id BETWEEN $1 AND $2 AND writer = $3 AND batch = $4";
 
 const INSERT_RESET: &str =
     "INSERT INTO resets (last_vote_id, instance) SELECT coalesce(max(id), 0), $1 FROM votes";
@@ -51,6 +59,13 @@ pub struct Ledger {
     /// Set once the embedded migrations have run; until then votes are refused (503) rather than
     /// acknowledged without being recorded.
     migrated: Arc<AtomicBool>,
+}
+
+/// Where an appended batch's rows are: between these ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    first: i64,
+    last: i64,
 }
 
 /// How many votes one instance took in one UTC minute.
@@ -125,19 +140,28 @@ impl Ledger {
     }
 
     /// Appends a batch of votes, a row each: all of them are durable when this returns, or none
-    /// is.
+    /// is. Returns where they are, for [`Ledger::remove`].
     pub async fn append(
         &self,
         batch: &Batch,
         instance: &str,
         version: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Appended, StoreError> {
         self.ensure_migrated()?;
         let choices: Vec<&str> = batch.counts.iter().map(|(choice, _)| choice.as_str()).collect();
         let votes: Vec<i64> = batch.counts.iter().map(|(_, votes)| to_bigint(*votes)).collect();
-        let insert = sqlx::query(INSERT_BATCH).bind(choices).bind(votes).bind(instance);
+        let insert = sqlx::query_as(INSERT_BATCH).bind(choices).bind(votes).bind(instance);
         let insert = insert.bind(version).bind(&*batch.writer).bind(to_bigint(batch.number));
-        insert.execute(&self.pool).await.map(drop).map_err(unavailable)
+        let (first, last): (Option<i64>, Option<i64>) =
+            insert.fetch_one(&self.pool).await.map_err(unavailable)?;
+        Ok(Appended { first: first.unwrap_or(0), last: last.unwrap_or(0) })
+    }
+
+    /// Takes an appended batch back out, when the counters could not take it.
+    pub async fn remove(&self, batch: &Batch, appended: Appended) -> Result<(), StoreError> {
+        let delete = sqlx::query(DELETE_BATCH).bind(appended.first).bind(appended.last);
+        let delete = delete.bind(&*batch.writer).bind(to_bigint(batch.number));
+        delete.execute(&self.pool).await.map(drop).map_err(unavailable)
     }
 
     /// Records a reset: a later restore counts only the votes after it.

@@ -1,29 +1,31 @@
 //! Serving with a bounded graceful shutdown.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::header::{CONNECTION, HeaderValue};
 use axum::response::Response;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use axum::serve::Listener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
 
-/// After the shutdown signal, how long the server goes on answering, each answer with
-/// `Connection: close`, before it closes its idle connections.
+/// After the shutdown signal, how long open connections get answers, each with
+/// `Connection: close`, before the server closes the idle ones.
 ///
 /// A keep-alive client (the router, a load balancer) may write its next request on an idle
 /// connection at the very moment the server closes it; that request is lost, and a client
-/// cannot tell whether a POST on it was counted, so it must not send it again. Answering with
-/// `Connection: close` first makes every busy client leave on its own, after a complete answer:
-/// what is left to close at the end are connections nobody used for this long.
+/// cannot tell whether a POST on it was counted, so it must not send it again. So at the signal
+/// the server stops accepting (a client's new connection is refused, which it can safely try
+/// elsewhere) and answers on its open connections with `Connection: close`: every busy client
+/// leaves after a complete answer, and what is left to close at the end are connections nobody
+/// used for this long.
 const LAST_ANSWERS: Duration = Duration::from_secs(2);
 
 /// Serves `app` on `listener` until `shutdown` completes; then, for at most `drain_timeout`:
-/// answers with `Connection: close` for [`LAST_ANSWERS`], stops accepting connections and lets
-/// in-flight requests finish.
+/// stops accepting, answers with `Connection: close` for [`LAST_ANSWERS`], closes idle
+/// connections and lets in-flight requests finish.
 ///
 /// The listener is bound by the caller (port 0 in tests) and the shutdown signal passed in
 /// (SIGTERM in `main`, a oneshot in tests), so nothing here is hidden global state.
@@ -33,21 +35,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
-    let closing = Arc::new(AtomicBool::new(false));
-    let app = app.layer(axum::middleware::map_response({
-        let closing = closing.clone();
-        move |response| close_when(closing.load(Ordering::Relaxed), response)
+    let (closing_tx, closing) = watch::channel(false);
+    let listener = ClosingListener {
+        address: listener.local_addr()?,
+        listener: Some(listener),
+        closing: closing.clone(),
+    };
+    let app = app.layer(axum::middleware::map_response(move |response| {
+        close_when(*closing.borrow(), response)
     }));
     let last_answers = LAST_ANSWERS.min(drain_timeout);
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let graceful = async move {
         shutdown.await;
-        tracing::info!(
-            ?last_answers,
-            ?drain_timeout,
-            "shutting down: closing keep-alive connections"
-        );
-        closing.store(true, Ordering::Relaxed);
+        tracing::info!(?last_answers, ?drain_timeout, "shutting down: closing connections");
+        let _ = closing_tx.send(true);
         tokio::time::sleep(last_answers).await;
         tracing::info!("shutting down: draining in-flight requests");
         let _ = draining_tx.send(());
@@ -76,6 +78,35 @@ async fn close_when(closing: bool, mut response: Response) -> Response {
         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     }
     response
+}
+
+/// A TCP listener that closes its socket, so new connections are refused, once `closing` is
+/// set, while the server goes on serving the connections it has.
+struct ClosingListener {
+    listener: Option<TcpListener>,
+    address: SocketAddr,
+    closing: watch::Receiver<bool>,
+}
+
+impl Listener for ClosingListener {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        loop {
+            let Some(listener) = &mut self.listener else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                accepted = Listener::accept(listener) => return accepted,
+                _ = self.closing.wait_for(|closing| *closing) => self.listener = None,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.address)
+    }
 }
 
 /// Completes on SIGTERM (Kubernetes, Docker, App Service) or Ctrl-C.

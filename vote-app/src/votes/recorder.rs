@@ -81,7 +81,8 @@ impl Recorder {
     }
 
     /// Writes one batch: the ledger first (so a restore from it can count the batch), then the
-    /// counters, which skip a batch a restore already counted.
+    /// counters, which skip a batch a restore already counted. When the counters fail, the batch
+    /// is taken back out of the ledger, so its votes' 503 means "not counted".
     async fn record(&mut self, ballots: &[Ballot]) -> Result<(), StoreError> {
         if let Some(batch) = self.not_counted.take()
             && let Err(error) = self.count(&batch).await
@@ -92,14 +93,20 @@ impl Recorder {
         self.last += 1;
         let batch =
             Batch { writer: self.writer.clone(), number: self.last, counts: self.tally(ballots) };
-        if let Some(ledger) = &self.ledger {
-            ledger.append(&batch, &self.instance, self.version).await?;
-        }
-        let counted = self.count(&batch).await;
-        if counted.is_err() && self.ledger.is_some() {
+        let Some(ledger) = &self.ledger else {
+            return self.count(&batch).await;
+        };
+        let appended = ledger.append(&batch, &self.instance, self.version).await?;
+        let Err(error) = self.count(&batch).await else {
+            return Ok(());
+        };
+        if ledger.remove(&batch, appended).await.is_err() {
+            // Neither back end could finish the batch: the counters take it before the next
+            // one, so they never miss a vote the ledger holds (its voters' 503 then means
+            // "maybe counted").
             self.not_counted = Some(batch);
         }
-        counted
+        Err(error)
     }
 
     /// Adds `batch` to the counters, restoring them from the ledger first if they are gone.

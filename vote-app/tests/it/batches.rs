@@ -11,7 +11,10 @@ use futures_util::future::join_all;
 use redis::AsyncCommands;
 use sqlx::{Connection, PgConnection};
 
-use crate::support::{TestApp, fresh_database, redis_connection, redis_url, spawn_app, unique_key};
+use crate::support::{
+    OwnRedis, TestApp, free_port, fresh_database, redis_connection, redis_url, spawn_app,
+    unique_key,
+};
 
 /// An app with the ledger and its own counters, ready.
 async fn app_with_ledger() -> (TestApp, String, String) {
@@ -86,7 +89,8 @@ async fn a_batch_postgresql_fails_gets_503_for_each_of_its_votes_and_none_is_cou
         .collect();
     let mut admin = PgConnection::connect(&database).await.unwrap();
     let waiting = "SELECT pid FROM pg_stat_activity
-         WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO votes%'";
+         WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO votes%'
+           AND pid <> pg_backend_pid()";
     let mut blocked = None;
     for _ in 0..200 {
         blocked = sqlx::query_as::<_, (i32,)>(waiting).fetch_optional(&mut admin).await.unwrap();
@@ -142,4 +146,27 @@ async fn wiping_redis_under_64_voters_fails_no_vote_and_loses_or_doubles_none() 
     let expected = (statuses.len() as u64 - dogs, dogs);
     assert_eq!(counted(&app).await, expected);
     assert_eq!(ledger_counts(&database).await, expected);
+}
+
+/// Redis down after the ledger took a batch: the batch is taken back out of the ledger, so its
+/// votes' 503 means "not counted", and the counters rebuilt from the ledger hold exactly the
+/// votes that were acknowledged.
+#[tokio::test]
+async fn votes_refused_while_redis_is_down_are_not_in_the_ledger_nor_in_the_restored_counts() {
+    let mut redis = OwnRedis::start(free_port(), None);
+    let database = fresh_database().await;
+    let redis_url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let app = spawn_app(&[("DATABASE_URL", database.as_str()), ("REDIS_URL", &redis_url)]).await;
+    app.wait_until_ready(Duration::from_secs(20)).await;
+    assert_eq!(app.vote("Cats").await, 303);
+
+    redis.stop();
+    for _ in 0..3 {
+        assert_eq!(app.vote("Dogs").await, 503);
+    }
+    assert_eq!(ledger_counts(&database).await, (1, 0), "the refused votes left the ledger");
+
+    let _redis = OwnRedis::start(redis.port, None);
+    app.wait_until_ready(Duration::from_secs(20)).await;
+    assert_eq!(counted(&app).await, (1, 0), "restored from the ledger: the acknowledged vote only");
 }
