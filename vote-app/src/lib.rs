@@ -9,7 +9,7 @@
 //! # Layout
 //!
 //! - [`config`]: the typed configuration, read once from the environment.
-//! - [`secrets`], [`keyvault`]: secret settings from Azure Key Vault, files or the environment.
+//! - [`secret_settings`], [`keyvault`]: secret settings from Azure Key Vault, files or the environment.
 //! - [`choice`]: the configured choices; a vote can only name one of them.
 //! - [`store`]: the counters, behind the [`store::VoteStore`] trait (Redis or in memory).
 //! - [`ledger`]: the PostgreSQL ledger of every vote, and the per-minute view.
@@ -32,7 +32,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod routes;
 pub mod secret;
-pub mod secrets;
+pub mod secret_settings;
 pub mod security;
 pub mod server;
 pub mod startup;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use vote_app::config::{self, Config, ConfigError, LogFormat, SecretSources};
 use vote_app::error::error_chain;
-use vote_app::{app, healthcheck, secrets, server, startup};
+use vote_app::{app, healthcheck, secret_settings, server, startup};
 
 fn main() -> ExitCode {
     // The image's HEALTHCHECK (the image has no shell or curl). First, and outside any runtime:
@@ -39,7 +39,7 @@ async fn start() -> ExitCode {
 async fn run(log_format: Result<LogFormat, ConfigError>) -> Result<(), Box<dyn Error>> {
     log_format?;
     let env = config::process_env;
-    let secrets = secrets::resolve(&SecretSources::from_lookup(env)?).await?;
+    let secrets = secret_settings::resolve(&SecretSources::from_lookup(env)?).await?;
     let config = Config::from_lookup(|name| secrets.get(name).or_else(|| env(name)))?;
     let state = startup::build_state(&config)?;
     let address = SocketAddr::from((Ipv6Addr::UNSPECIFIED, config.port));

@@ -324,7 +324,7 @@ fn secrets_come_only_from_files_of_the_key_vault_mount() {
                 account["metadata"]["annotations"]["azure.workload.identity/client-id"].is_string()
             );
             for container in pod.containers().iter().filter(|c| image_name(c) == "vote-app") {
-                for secret in vote_app::secrets::SECRET_SETTINGS {
+                for secret in vote_app::secret_settings::SECRET_SETTINGS {
                     assert!(
                         env_value(&container["env"], secret).is_none(),
                         "{}: {secret} as a plain value",

@@ -128,7 +128,7 @@ fn every_secret_the_vote_app_reads_is_a_key_vault_reference_to_one_vault() {
                     app.reference()
                 );
             }
-            for name in vote_app::secrets::SECRET_SETTINGS
+            for name in vote_app::secret_settings::SECRET_SETTINGS
                 .iter()
                 .filter(|name| settings.contains_key(**name))
             {
@@ -141,7 +141,7 @@ fn every_secret_the_vote_app_reads_is_a_key_vault_reference_to_one_vault() {
         }
         assert_eq!(vaults.len(), 1, "every reference points into one vault: {vaults:?}");
         let router = router_app(&config).settings(&config);
-        let secrets: Vec<_> = vote_app::secrets::SECRET_SETTINGS
+        let secrets: Vec<_> = vote_app::secret_settings::SECRET_SETTINGS
             .iter()
             .filter(|name| router.contains_key(**name))
             .collect();
