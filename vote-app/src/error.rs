@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::secret::redact_url_credentials;
-use crate::store::StoreError;
+use crate::store::BackendError;
 
 /// Everything a request can fail with. Each variant says the status it returns.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +43,7 @@ pub enum AppError {
     NoLedger,
     /// 503: Redis or PostgreSQL is unreachable; the app keeps running and recovers by itself.
     #[error("votes are unavailable right now, please try again in a moment")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] BackendError),
 }
 
 impl AppError {
@@ -82,8 +82,8 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     redact_url_credentials(&text).into_owned()
 }
 
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
+impl From<BackendError> for AppError {
+    fn from(error: BackendError) -> Self {
         Self::Unavailable(error)
     }
 }

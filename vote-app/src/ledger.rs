@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
-use crate::store::{Batch, Snapshot, StoreError};
+use crate::store::{BackendError, Batch, Snapshot};
 
 /// A whole batch in one statement, so one transaction and one fsync: a row per vote, from the
 /// votes per choice.
@@ -90,8 +90,8 @@ pub struct InstanceCount {
     pub votes: u64,
 }
 
-fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable { backend: "postgres", source: Arc::new(error) }
+fn unavailable(error: sqlx::Error) -> BackendError {
+    BackendError::Unavailable { backend: "postgres", source: Arc::new(error) }
 }
 
 /// Counts come back from PostgreSQL as `bigint`; they are never negative.
@@ -118,25 +118,25 @@ impl Ledger {
 
     /// Runs the embedded migrations (idempotent; safe when several instances start at once,
     /// sqlx takes an advisory lock).
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    pub async fn migrate(&self) -> Result<(), BackendError> {
         sqlx::migrate!("./migrations").run(&self.pool).await.map_err(|error| {
-            StoreError::Unavailable { backend: "postgres", source: Arc::new(error) }
+            BackendError::Unavailable { backend: "postgres", source: Arc::new(error) }
         })?;
         self.migrated.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Fails until the schema is in place and PostgreSQL answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub async fn ping(&self) -> Result<(), BackendError> {
         self.ensure_migrated()?;
         sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(unavailable)
     }
 
-    fn ensure_migrated(&self) -> Result<(), StoreError> {
+    fn ensure_migrated(&self) -> Result<(), BackendError> {
         if self.migrated.load(Ordering::Acquire) {
             return Ok(());
         }
-        Err(StoreError::unavailable("postgres", "the ledger's migrations have not run yet"))
+        Err(BackendError::unavailable("postgres", "the ledger's migrations have not run yet"))
     }
 
     /// Appends a batch of votes, a row each: all of them are durable when this returns, or none
@@ -146,7 +146,7 @@ impl Ledger {
         batch: &Batch,
         instance: &str,
         version: &str,
-    ) -> Result<Appended, StoreError> {
+    ) -> Result<Appended, BackendError> {
         self.ensure_migrated()?;
         let choices: Vec<&str> = batch.counts.iter().map(|(choice, _)| choice.as_str()).collect();
         let votes: Vec<i64> = batch.counts.iter().map(|(_, votes)| to_bigint(*votes)).collect();
@@ -158,14 +158,14 @@ impl Ledger {
     }
 
     /// Takes an appended batch back out, when the counters could not take it.
-    pub async fn remove(&self, batch: &Batch, appended: Appended) -> Result<(), StoreError> {
+    pub async fn remove(&self, batch: &Batch, appended: Appended) -> Result<(), BackendError> {
         let delete = sqlx::query(DELETE_BATCH).bind(appended.first).bind(appended.last);
         let delete = delete.bind(&*batch.writer).bind(to_bigint(batch.number));
         delete.execute(&self.pool).await.map(drop).map_err(unavailable)
     }
 
     /// Records a reset: a later restore counts only the votes after it.
-    pub async fn reset(&self, instance: &str) -> Result<(), StoreError> {
+    pub async fn reset(&self, instance: &str) -> Result<(), BackendError> {
         self.ensure_migrated()?;
         let insert = sqlx::query(INSERT_RESET).bind(instance);
         insert.execute(&self.pool).await.map(drop).map_err(unavailable)
@@ -173,7 +173,7 @@ impl Ledger {
 
     /// What the counters are seeded with after Redis lost them: votes per choice since the
     /// latest reset, and each writer's last batch (which those counts include).
-    pub async fn snapshot(&self, choices: &Choices) -> Result<Snapshot, StoreError> {
+    pub async fn snapshot(&self, choices: &Choices) -> Result<Snapshot, BackendError> {
         self.ensure_migrated()?;
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as(SNAPSHOT).fetch_all(&self.pool).await.map_err(unavailable)?;
@@ -190,7 +190,7 @@ impl Ledger {
     }
 
     /// Votes per minute per instance over the last hour, oldest first.
-    pub async fn per_minute(&self) -> Result<Vec<MinuteCount>, StoreError> {
+    pub async fn per_minute(&self) -> Result<Vec<MinuteCount>, BackendError> {
         self.ensure_migrated()?;
         let rows: Vec<(String, String, i64, i64)> =
             sqlx::query_as(PER_MINUTE).fetch_all(&self.pool).await.map_err(unavailable)?;
@@ -204,7 +204,7 @@ impl Ledger {
     }
 
     /// Votes per instance, all time.
-    pub async fn per_instance(&self) -> Result<Vec<InstanceCount>, StoreError> {
+    pub async fn per_instance(&self) -> Result<Vec<InstanceCount>, BackendError> {
         self.ensure_migrated()?;
         let rows: Vec<(String, i64)> =
             sqlx::query_as(PER_INSTANCE).fetch_all(&self.pool).await.map_err(unavailable)?;

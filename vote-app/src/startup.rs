@@ -8,7 +8,7 @@ use crate::error::error_chain;
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::{MemoryStore, RedisStore, StoreError, VoteStore};
+use crate::store::{BackendError, MemoryStore, RedisStore, VoteStore};
 use crate::votes::Votes;
 
 /// Why the app cannot start. Only malformed settings stop it: an unreachable Redis or
@@ -17,7 +17,7 @@ use crate::votes::Votes;
 pub enum StartupError {
     /// The Redis URL was refused by the client library.
     #[error("REDIS_URL cannot be used")]
-    Redis(#[source] StoreError),
+    Redis(#[source] BackendError),
     /// The database URL was refused by the client library.
     #[error("DATABASE_URL cannot be used")]
     Database(#[source] sqlx::Error),

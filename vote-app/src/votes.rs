@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::build_info;
 use crate::choice::{Choice, Choices};
 use crate::ledger::Ledger;
-use crate::store::{Counts, Snapshot, StoreError, VoteStore};
+use crate::store::{BackendError, Counts, Snapshot, VoteStore};
 
 mod recorder;
 
@@ -99,9 +99,9 @@ impl Votes {
     }
 
     /// The current counts, restoring them from the ledger first if Redis lost them.
-    pub async fn tally(&self) -> Result<Tally, StoreError> {
+    pub async fn tally(&self) -> Result<Tally, BackendError> {
         let counts = match self.store.counts(&self.choices).await {
-            Err(StoreError::NotSeeded) => {
+            Err(BackendError::NotSeeded) => {
                 restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
                 self.store.counts(&self.choices).await?
             }
@@ -112,9 +112,9 @@ impl Votes {
 
     /// Counts one vote; returns once its batch is stored in the ledger, if configured, and in
     /// the counters.
-    pub async fn cast(&self, choice: &Choice) -> Result<(), StoreError> {
+    pub async fn cast(&self, choice: &Choice) -> Result<(), BackendError> {
         let (answer, answered) = oneshot::channel();
-        let stopped = || StoreError::unavailable(self.store.backend(), "the app is stopping");
+        let stopped = || BackendError::unavailable(self.store.backend(), "the app is stopping");
         let ballot = recorder::Ballot { choice: choice.clone(), answer };
         self.ballots.send(ballot).await.map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
@@ -123,7 +123,7 @@ impl Votes {
     /// Sets every count to zero, recording the reset in the ledger first so a later restore
     /// starts from it. If the counters then fail, the admin's retry records a second reset,
     /// which changes nothing.
-    pub async fn reset(&self) -> Result<(), StoreError> {
+    pub async fn reset(&self) -> Result<(), BackendError> {
         if let Some(ledger) = &self.ledger {
             ledger.reset(&self.instance).await?;
         }
@@ -137,7 +137,7 @@ async fn restore(
     store: &dyn VoteStore,
     ledger: Option<&Ledger>,
     choices: &Choices,
-) -> Result<(), StoreError> {
+) -> Result<(), BackendError> {
     let snapshot = match ledger {
         Some(ledger) => ledger.snapshot(choices).await?,
         None => {

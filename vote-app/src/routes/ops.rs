@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::build_info::{BUILD_INFO, BuildInfo};
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::BackendError;
 
 /// Each readiness check gets this long; a probe must answer faster than its own timeout.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -66,7 +66,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
 }
 
 /// `ok`, or `unavailable` for an error or a timeout. The cause is not shown: probes are public.
-fn outcome(result: Result<Result<(), StoreError>, tokio::time::error::Elapsed>) -> &'static str {
+fn outcome(result: Result<Result<(), BackendError>, tokio::time::error::Elapsed>) -> &'static str {
     match result {
         Ok(Ok(())) => "ok",
         _ => "unavailable",

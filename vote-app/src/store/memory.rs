@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Batch, Counts, Snapshot, StoreError, VoteStore};
+use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
 
 /// Counters in a map behind a mutex; `None` until seeded, like an empty Redis.
@@ -38,9 +38,9 @@ impl MemoryStore {
 
 #[async_trait]
 impl VoteStore for MemoryStore {
-    async fn add(&self, batch: &Batch) -> Result<(), StoreError> {
+    async fn add(&self, batch: &Batch) -> Result<(), BackendError> {
         self.with_state(|State { counters, batches }| {
-            let counters = counters.as_mut().ok_or(StoreError::NotSeeded)?;
+            let counters = counters.as_mut().ok_or(BackendError::NotSeeded)?;
             let last = batches.entry(batch.writer.to_string()).or_default();
             if *last < batch.number {
                 *last = batch.number;
@@ -52,15 +52,15 @@ impl VoteStore for MemoryStore {
         })
     }
 
-    async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError> {
+    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
         self.with_state(|state| {
-            let counters = state.counters.as_ref().ok_or(StoreError::NotSeeded)?;
+            let counters = state.counters.as_ref().ok_or(BackendError::NotSeeded)?;
             let count = |choice: &Choice| counters.get(choice).copied().unwrap_or(0);
             Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
         })
     }
 
-    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError> {
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, BackendError> {
         Ok(self.with_state(|state| match state.counters {
             Some(_) => false,
             None => {
@@ -71,13 +71,13 @@ impl VoteStore for MemoryStore {
         }))
     }
 
-    async fn reset(&self, choices: &Choices) -> Result<(), StoreError> {
+    async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
         let zeros = choices.iter().map(|choice| (choice.clone(), 0)).collect();
         self.with_state(|state| state.counters = Some(zeros));
         Ok(())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 

@@ -39,9 +39,10 @@ pub struct Snapshot {
     pub batches: Vec<(String, u64)>,
 }
 
-/// Why a store operation did not happen. Cloneable: one failure answers every vote of a batch.
+/// Why the counters (Redis, memory) or the ledger (PostgreSQL) could not do what was asked.
+/// Cloneable: one failure answers every vote of a batch.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
+pub enum BackendError {
     /// The counters are gone (Redis restarted without persistence, or a fresh store): they must
     /// be seeded from the ledger before counting again, or history would be silently lost.
     #[error("the counters are not seeded")]
@@ -57,7 +58,7 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
+impl BackendError {
     /// A backend that cannot be used, for a reason the app states itself.
     pub fn unavailable(backend: &'static str, reason: &str) -> Self {
         let source = Box::<dyn std::error::Error + Send + Sync>::from(reason);
@@ -70,21 +71,21 @@ impl StoreError {
 #[async_trait]
 pub trait VoteStore: Send + Sync + std::fmt::Debug {
     /// Adds a batch of votes unless the counters already hold it (a restore counted it), or
-    /// fails with [`StoreError::NotSeeded`] when the counters are gone.
-    async fn add(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// fails with [`BackendError::NotSeeded`] when the counters are gone.
+    async fn add(&self, batch: &Batch) -> Result<(), BackendError>;
 
-    /// The current counts, or [`StoreError::NotSeeded`] when the counters are gone.
-    async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError>;
+    /// The current counts, or [`BackendError::NotSeeded`] when the counters are gone.
+    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError>;
 
     /// Sets the counts only if the counters are gone; returns whether it did. Several instances
     /// may race to restore after a Redis restart: exactly one wins, the others change nothing.
-    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError>;
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, BackendError>;
 
     /// Sets every count to zero (the batches held stay recorded).
-    async fn reset(&self, choices: &Choices) -> Result<(), StoreError>;
+    async fn reset(&self, choices: &Choices) -> Result<(), BackendError>;
 
     /// Succeeds when the backend answers, for `/ready`.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 
     /// `redis` or `memory`, for logs and `/ready`.
     fn backend(&self) -> &'static str;

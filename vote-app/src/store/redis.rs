@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::{Batch, Counts, Snapshot, StoreError, VoteStore};
+use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
 
@@ -59,7 +59,7 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Prepares a connection without opening it: the app starts, and says it is not ready,
     /// even when Redis is down. Every command is bounded by a connect and a response timeout.
-    pub fn connect_lazy(url: &Secret, key: &str) -> Result<Self, StoreError> {
+    pub fn connect_lazy(url: &Secret, key: &str) -> Result<Self, BackendError> {
         let client = redis::Client::open(url.expose()).map_err(unavailable)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -74,13 +74,13 @@ impl RedisStore {
     }
 }
 
-fn unavailable(error: redis::RedisError) -> StoreError {
-    StoreError::Unavailable { backend: "redis", source: std::sync::Arc::new(error) }
+fn unavailable(error: redis::RedisError) -> BackendError {
+    BackendError::Unavailable { backend: "redis", source: std::sync::Arc::new(error) }
 }
 
 #[async_trait]
 impl VoteStore for RedisStore {
-    async fn add(&self, batch: &Batch) -> Result<(), StoreError> {
+    async fn add(&self, batch: &Batch) -> Result<(), BackendError> {
         let mut connection = self.connection.clone();
         let mut invocation = self.add.key(&self.key);
         invocation.key(&self.batches_key).arg(&*batch.writer).arg(batch.number);
@@ -89,21 +89,21 @@ impl VoteStore for RedisStore {
         }
         let added: Option<i64> =
             invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
-        added.map(drop).ok_or(StoreError::NotSeeded)
+        added.map(drop).ok_or(BackendError::NotSeeded)
     }
 
-    async fn counts(&self, choices: &Choices) -> Result<Counts, StoreError> {
+    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
         let mut connection = self.connection.clone();
         let stored: std::collections::HashMap<String, u64> =
             connection.hgetall(&self.key).await.map_err(unavailable)?;
         if stored.is_empty() {
-            return Err(StoreError::NotSeeded);
+            return Err(BackendError::NotSeeded);
         }
         let count = |choice: &Choice| stored.get(choice.as_str()).copied().unwrap_or(0);
         Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
     }
 
-    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, StoreError> {
+    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, BackendError> {
         let mut connection = self.connection.clone();
         let mut invocation = self.seed.key(&self.key);
         invocation.key(&self.batches_key).arg(snapshot.counts.len());
@@ -117,13 +117,13 @@ impl VoteStore for RedisStore {
         Ok(seeded == 1)
     }
 
-    async fn reset(&self, choices: &Choices) -> Result<(), StoreError> {
+    async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
         let mut connection = self.connection.clone();
         let zeros: Vec<(&str, u64)> = choices.iter().map(|choice| (choice.as_str(), 0)).collect();
         connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros).await.map_err(unavailable)
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         let mut connection = self.connection.clone();
         redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(unavailable)
     }

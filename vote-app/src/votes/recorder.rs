@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::restore;
 use crate::choice::{Choice, Choices};
 use crate::ledger::Ledger;
-use crate::store::{Batch, Counts, StoreError, VoteStore};
+use crate::store::{BackendError, Batch, Counts, VoteStore};
 
 /// The most votes in one batch: bounds one ledger statement and the wait of its first vote.
 const MAX_BATCH: usize = 256;
@@ -25,7 +25,7 @@ const QUEUE: usize = 4096;
 #[derive(Debug)]
 pub(super) struct Ballot {
     pub(super) choice: Choice,
-    pub(super) answer: oneshot::Sender<Result<(), StoreError>>,
+    pub(super) answer: oneshot::Sender<Result<(), BackendError>>,
 }
 
 /// Writes batches to the ledger and the counters, one batch at a time.
@@ -83,7 +83,7 @@ impl Recorder {
     /// Writes one batch: the ledger first (so a restore from it can count the batch), then the
     /// counters, which skip a batch a restore already counted. When the counters fail, the batch
     /// is taken back out of the ledger, so its votes' 503 means "not counted".
-    async fn record(&mut self, ballots: &[Ballot]) -> Result<(), StoreError> {
+    async fn record(&mut self, ballots: &[Ballot]) -> Result<(), BackendError> {
         if let Some(batch) = self.not_counted.take()
             && let Err(error) = self.count(&batch).await
         {
@@ -110,9 +110,9 @@ impl Recorder {
     }
 
     /// Adds `batch` to the counters, restoring them from the ledger first if they are gone.
-    async fn count(&self, batch: &Batch) -> Result<(), StoreError> {
+    async fn count(&self, batch: &Batch) -> Result<(), BackendError> {
         match self.store.add(batch).await {
-            Err(StoreError::NotSeeded) => {
+            Err(BackendError::NotSeeded) => {
                 restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
                 self.store.add(batch).await
             }
