@@ -7,8 +7,11 @@
 #   from debootstrap, `docker import`ed, and on top of it a Rust builder (the host's toolchain),
 #   Redis and PostgreSQL, each tagged `vote-local/...` and labelled with a hash of its recipe, so a
 #   second run skips every base image whose recipe did not change.
-# VOTE_BASES=public: a host that can pull; the Dockerfiles' defaults (rust, debian, redis, postgres
-#   from Docker Hub) are used and only the project's images are built.
+# VOTE_BASES=public: a host that can pull; the Dockerfiles' defaults (rust, redis, postgres from
+#   Docker Hub) are used and only the project's images are built.
+#
+# The project's images need no runtime base in either case: their last stage starts `FROM
+# scratch` and holds the files it needs, taken from the Rust builder (see vote-app/Dockerfile).
 #
 # BUILDER_CA_FILE (default /etc/ssl/certs/ca-certificates.crt): the CA bundle the local Rust
 #   builder trusts, so cargo inside `docker build` can reach crates.io through a TLS-inspecting
@@ -155,7 +158,7 @@ build_project_image() {
     start=$(date +%s)
     log "building $service:$version ($commit) from $service/Dockerfile"
     docker build -f "$service/Dockerfile" \
-        --build-arg "RUST_IMAGE=$RUST_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" \
+        --build-arg "RUST_IMAGE=$RUST_IMAGE" \
         --build-arg "VERSION=$version" --build-arg "GIT_COMMIT=$commit" \
         -t "$service:$version" -t "$service:test" . >&2
     log "$service built in $(($(date +%s) - start)) s, $(docker image inspect -f '{{.Size}}' "$service:test" | numfmt --to=iec)B"
@@ -166,17 +169,17 @@ main() {
     rust_version=$(rustc --version | cut -d' ' -f2)
     case "$bases" in
         local)
-            RUNTIME_IMAGE="vote-local/debian:$suite-slim"
+            # The Debian base of the other three, not of the project's images.
+            local debian="vote-local/debian:$suite-slim"
             RUST_IMAGE="vote-local/rust:${rust_version%.*}-$suite"
             REDIS_IMAGE=vote-local/redis:7
             POSTGRES_IMAGE=vote-local/postgres:15
-            build_debian "$RUNTIME_IMAGE"
-            build_rust "$RUST_IMAGE" "$RUNTIME_IMAGE" "$rust_version"
-            build_from_dir redis "$REDIS_IMAGE" "$RUNTIME_IMAGE"
-            build_from_dir postgres "$POSTGRES_IMAGE" "$RUNTIME_IMAGE"
+            build_debian "$debian"
+            build_rust "$RUST_IMAGE" "$debian" "$rust_version"
+            build_from_dir redis "$REDIS_IMAGE" "$debian"
+            build_from_dir postgres "$POSTGRES_IMAGE" "$debian"
             ;;
         public)
-            RUNTIME_IMAGE=debian:bookworm-slim
             RUST_IMAGE=rust:1.95-bookworm
             REDIS_IMAGE=redis:7
             POSTGRES_IMAGE=postgres:15
@@ -192,7 +195,6 @@ main() {
     mkdir -p "$(dirname "$env_file")"
     cat > "$env_file" <<ENV
 export RUST_IMAGE=$RUST_IMAGE
-export RUNTIME_IMAGE=$RUNTIME_IMAGE
 export REDIS_IMAGE=$REDIS_IMAGE
 export POSTGRES_IMAGE=$POSTGRES_IMAGE
 export VOTE_IT_REDIS_IMAGE=$REDIS_IMAGE
