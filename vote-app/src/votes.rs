@@ -98,10 +98,10 @@ impl Votes {
         self.store.as_ref()
     }
 
-    /// The current counts, restoring them from the ledger first if Redis lost them.
+    /// The current counts, rebuilding them from the ledger first if Redis lost them.
     pub async fn tally(&self) -> Result<Tally, BackendError> {
         let counts = match self.store.counts(&self.choices).await {
-            Err(BackendError::NotSeeded) => {
+            Err(BackendError::Lost) => {
                 restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
                 self.store.counts(&self.choices).await?
             }
@@ -131,29 +131,40 @@ impl Votes {
     }
 }
 
-/// Seeds empty counters from the ledger (or zeros without one). Several instances may get here
-/// at once after a Redis restart; the store lets exactly one seed win.
+/// How many ledger snapshots a rebuild tries before it replaces the counters regardless.
+const REBUILD_ATTEMPTS: u32 = 3;
+
+/// Rebuilds lost counters from the ledger (or from zeros without one). Several instances may get
+/// here at once: a rebuild from a snapshot older than a batch another instance added meanwhile
+/// is refused and tried again with a fresh snapshot. With a ledger, the last attempt replaces
+/// the counters regardless: a writer whose batch that undoes sees it at its next batch and
+/// rebuilds again. Without one, a refused rebuild means another instance seeded the counters.
 async fn restore(
     store: &dyn VoteStore,
     ledger: Option<&Ledger>,
     choices: &Choices,
 ) -> Result<(), BackendError> {
-    let snapshot = match ledger {
-        Some(ledger) => ledger.snapshot(choices).await?,
-        None => {
-            let counts = choices.iter().map(|choice| (choice.clone(), 0)).collect();
-            Snapshot { counts, batches: Vec::new() }
-        }
-    };
-    let seeded = store.seed(&snapshot).await?;
     let backend = store.backend();
-    match (seeded, ledger) {
-        (true, Some(_)) => {
+    for attempt in 1..=REBUILD_ATTEMPTS {
+        let snapshot = match ledger {
+            Some(ledger) => ledger.snapshot(choices).await?,
+            None => {
+                let counts = choices.iter().map(|choice| (choice.clone(), 0)).collect();
+                Snapshot { counts, batches: Vec::new() }
+            }
+        };
+        let force = ledger.is_some() && attempt == REBUILD_ATTEMPTS;
+        if store.rebuild(&snapshot, force).await? {
             let restored: u64 = snapshot.counts.iter().map(|(_, votes)| votes).sum();
-            tracing::warn!(restored, backend, "counters were empty: restored from the ledger");
+            match ledger {
+                Some(_) => tracing::warn!(restored, backend, "counters rebuilt from the ledger"),
+                None => tracing::info!(backend, "counters were empty: starting from zero"),
+            }
+            return Ok(());
         }
-        (true, None) => tracing::info!(backend, "counters were empty: starting from zero"),
-        (false, _) => {}
+        if ledger.is_none() {
+            return Ok(());
+        }
     }
     Ok(())
 }

@@ -38,15 +38,19 @@ impl MemoryStore {
 
 #[async_trait]
 impl VoteStore for MemoryStore {
-    async fn add(&self, batch: &Batch) -> Result<(), BackendError> {
+    async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError> {
         self.with_state(|State { counters, batches }| {
-            let counters = counters.as_mut().ok_or(BackendError::NotSeeded)?;
-            let last = batches.entry(batch.writer.to_string()).or_default();
-            if *last < batch.number {
-                *last = batch.number;
-                for (choice, votes) in &batch.counts {
-                    *counters.entry(choice.clone()).or_default() += votes;
-                }
+            let counters = counters.as_mut().ok_or(BackendError::Lost)?;
+            let held = batches.entry(batch.writer.to_string()).or_default();
+            if *held >= batch.number {
+                return Ok(());
+            }
+            if *held < last_held {
+                return Err(BackendError::Lost);
+            }
+            *held = batch.number;
+            for (choice, votes) in &batch.counts {
+                *counters.entry(choice.clone()).or_default() += votes;
             }
             Ok(())
         })
@@ -54,20 +58,25 @@ impl VoteStore for MemoryStore {
 
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
         self.with_state(|state| {
-            let counters = state.counters.as_ref().ok_or(BackendError::NotSeeded)?;
+            let counters = state.counters.as_ref().ok_or(BackendError::Lost)?;
             let count = |choice: &Choice| counters.get(choice).copied().unwrap_or(0);
             Ok(choices.iter().map(|choice| (choice.clone(), count(choice))).collect())
         })
     }
 
-    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, BackendError> {
-        Ok(self.with_state(|state| match state.counters {
-            Some(_) => false,
-            None => {
-                state.counters = Some(snapshot.counts.iter().cloned().collect());
-                state.batches = snapshot.batches.iter().cloned().collect();
-                true
+    async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
+        Ok(self.with_state(|state| {
+            let in_snapshot = |writer: &String| {
+                let last = snapshot.batches.iter().find(|(name, _)| name == writer);
+                last.map_or(0, |(_, last)| *last)
+            };
+            let newer = state.batches.iter().any(|(writer, held)| *held > in_snapshot(writer));
+            if state.counters.is_some() && newer && !force {
+                return false;
             }
+            state.counters = Some(snapshot.counts.iter().cloned().collect());
+            state.batches = snapshot.batches.iter().cloned().collect();
+            true
         }))
     }
 

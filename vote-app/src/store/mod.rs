@@ -19,7 +19,9 @@ pub type Counts = Vec<(Choice, u64)>;
 
 /// Votes to add to the counters in one step, and which batch they are: each writer (one
 /// vote-app process) numbers its batches 1, 2, 3…, and the counters remember the last one they
-/// hold, so a batch that a restore from the ledger already counted is not counted again.
+/// hold from each writer. So a batch that a rebuild from the ledger already counted is not
+/// counted again, and a writer can tell that the counters lost batches it added (a failover to a
+/// replica that had not received them): they hold an older one than it last added.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     /// The writer: the instance's name and a number of its own, unique to the process.
@@ -30,7 +32,7 @@ pub struct Batch {
     pub counts: Counts,
 }
 
-/// What empty counters are seeded with: the counts, and the last batch of each writer they hold.
+/// What the counters are rebuilt with: the counts, and the last batch of each writer they hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// Votes per choice.
@@ -43,10 +45,11 @@ pub struct Snapshot {
 /// Cloneable: one failure answers every vote of a batch.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
-    /// The counters are gone (Redis restarted without persistence, or a fresh store): they must
-    /// be seeded from the ledger before counting again, or history would be silently lost.
-    #[error("the counters are not seeded")]
-    NotSeeded,
+    /// The counters are gone (Redis restarted without persistence, or a fresh store) or lost
+    /// batches (a failover to a replica behind its master): they must be rebuilt from the ledger
+    /// before counting again, or history would be silently lost.
+    #[error("the counters are gone or lost votes")]
+    Lost,
     /// The backend could not be reached or answered with an error.
     #[error("{backend} is unavailable")]
     Unavailable {
@@ -70,16 +73,18 @@ impl BackendError {
 /// lose an increment.
 #[async_trait]
 pub trait VoteStore: Send + Sync + std::fmt::Debug {
-    /// Adds a batch of votes unless the counters already hold it (a restore counted it), or
-    /// fails with [`BackendError::NotSeeded`] when the counters are gone.
-    async fn add(&self, batch: &Batch) -> Result<(), BackendError>;
+    /// Adds a batch of votes unless the counters already hold it (a rebuild counted it). Fails
+    /// with [`BackendError::Lost`] when the counters are gone, or hold an older batch of this
+    /// writer than `last_held`, the last one it added (0: do not check).
+    async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError>;
 
-    /// The current counts, or [`BackendError::NotSeeded`] when the counters are gone.
+    /// The current counts, or [`BackendError::Lost`] when the counters are gone.
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError>;
 
-    /// Sets the counts only if the counters are gone; returns whether it did. Several instances
-    /// may race to restore after a Redis restart: exactly one wins, the others change nothing.
-    async fn seed(&self, snapshot: &Snapshot) -> Result<bool, BackendError>;
+    /// Replaces the counters with `snapshot` if they are gone, or (when they exist) if they hold
+    /// no batch the snapshot lacks — or anyway when `force`d; returns whether it did. So of
+    /// several instances rebuilding at once, none undoes a batch another added meanwhile.
+    async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError>;
 
     /// Sets every count to zero (the batches held stay recorded).
     async fn reset(&self, choices: &Choices) -> Result<(), BackendError>;

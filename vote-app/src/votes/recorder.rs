@@ -42,6 +42,10 @@ pub(super) struct Recorder {
     writer: Arc<str>,
     /// The number of the last batch written.
     last: u64,
+    /// The number of the last batch the counters took: if they hold an older one of this
+    /// writer, they lost it (a failover to a replica behind its master) and are rebuilt from the
+    /// ledger. Only kept with a ledger: without one, nothing could rebuild them.
+    last_counted: u64,
     /// A batch the ledger holds but the counters could not take: they take it before anything
     /// else, so they never miss a vote the ledger has.
     not_counted: Option<Batch>,
@@ -58,7 +62,8 @@ impl Recorder {
         let random = uuid::Uuid::new_v4().simple().to_string();
         let writer = format!("{instance}/{}", &random[..12]).into();
         let instance = instance.to_owned();
-        Self { store, ledger, choices, instance, version, writer, last: 0, not_counted: None }
+        let (last, last_counted, not_counted) = (0, 0, None);
+        Self { store, ledger, choices, instance, version, writer, last, last_counted, not_counted }
     }
 
     /// Starts recording on a task of its own; votes go in through the returned queue, and the
@@ -93,7 +98,7 @@ impl Recorder {
         self.last += 1;
         let batch =
             Batch { writer: self.writer.clone(), number: self.last, counts: self.tally(ballots) };
-        let Some(ledger) = &self.ledger else {
+        let Some(ledger) = self.ledger.clone() else {
             return self.count(&batch).await;
         };
         let appended = ledger.append(&batch, &self.instance, self.version).await?;
@@ -109,15 +114,20 @@ impl Recorder {
         Err(error)
     }
 
-    /// Adds `batch` to the counters, restoring them from the ledger first if they are gone.
-    async fn count(&self, batch: &Batch) -> Result<(), BackendError> {
-        match self.store.add(batch).await {
-            Err(BackendError::NotSeeded) => {
+    /// Adds `batch` to the counters, rebuilding them from the ledger first if they are gone or
+    /// lost a batch of this writer.
+    async fn count(&mut self, batch: &Batch) -> Result<(), BackendError> {
+        let last_held = if self.ledger.is_some() { self.last_counted } else { 0 };
+        match self.store.add(batch, last_held).await {
+            Err(BackendError::Lost) => {
                 restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
-                self.store.add(batch).await
+                // Rebuilt: what the ledger says this writer added is now what the counters hold.
+                self.store.add(batch, 0).await?;
             }
-            added => added,
+            added => added?,
         }
+        self.last_counted = batch.number;
+        Ok(())
     }
 
     /// Votes per choice among `ballots`, choices without any left out.

@@ -170,3 +170,25 @@ async fn votes_refused_while_redis_is_down_are_not_in_the_ledger_nor_in_the_rest
     app.wait_until_ready(Duration::from_secs(20)).await;
     assert_eq!(counted(&app).await, (1, 0), "restored from the ledger: the acknowledged vote only");
 }
+
+/// A failover to a replica that had not received the last batch: the counters hold an older
+/// batch of this instance than it last added. Its next batch sees that and rebuilds them from
+/// the ledger, so the lost vote comes back.
+#[tokio::test]
+async fn counters_that_lost_a_batch_are_rebuilt_from_the_ledger_at_the_next_vote() {
+    let (app, database, key) = app_with_ledger().await;
+    assert_eq!(app.vote("Cats").await, 303);
+    assert_eq!(app.vote("Cats").await, 303);
+
+    // What a replica one batch behind holds: one vote, and the first batch as the last.
+    let mut redis = redis_connection().await;
+    let batches_key = format!("{{{key}}}:batches");
+    let held: Vec<(String, u64)> = redis.hgetall(&batches_key).await.unwrap();
+    let [(writer, 2)] = held.as_slice() else { panic!("one writer, two batches: {held:?}") };
+    let _: () = redis.hset(&key, "Cats", 1).await.unwrap();
+    let _: () = redis.hset(&batches_key, writer, 1).await.unwrap();
+
+    assert_eq!(app.vote("Dogs").await, 303);
+    assert_eq!(counted(&app).await, (2, 1));
+    assert_eq!(ledger_counts(&database).await, (2, 1));
+}
