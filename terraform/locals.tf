@@ -28,6 +28,7 @@ locals {
       LOG_FORMAT                            = "json"
       APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.this.connection_string
       REDIS_URL                             = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.redis_url.versionless_id})"
+      REDIS_CLUSTER                         = var.redis_clustering_policy == "OSSCluster" ? "true" : "false"
       ADMIN_TOKEN                           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.admin_token.versionless_id})"
     },
     var.postgresql_enabled ? {

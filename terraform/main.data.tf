@@ -1,6 +1,7 @@
 # Azure Managed Redis, the successor of Azure Cache for Redis (retiring in 2028). TLS only.
-# EnterpriseCluster presents the database as one endpoint, so a client that is not
-# cluster-aware (the vote-app's) works; OSSCluster would need redis-rs' cluster support.
+# EnterpriseCluster presents the database as one endpoint; OSSCluster speaks the cluster
+# protocol, and the vote-app follows it with REDIS_CLUSTER=true (locals.tf sets it from the
+# same variable).
 resource "azurerm_managed_redis" "this" {
   name                      = "redis-${var.name_prefix}-${local.suffix}"
   location                  = azurerm_resource_group.this.location
@@ -14,7 +15,7 @@ resource "azurerm_managed_redis" "this" {
 
   default_database {
     client_protocol                    = "Encrypted"
-    clustering_policy                  = "EnterpriseCluster"
+    clustering_policy                  = var.redis_clustering_policy
     access_keys_authentication_enabled = true
   }
 }

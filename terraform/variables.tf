@@ -87,6 +87,18 @@ variable "redis_sku" {
   }
 }
 
+variable "redis_clustering_policy" {
+  type        = string
+  description = "How Azure Managed Redis presents its shards. EnterpriseCluster: one endpoint, any client. OSSCluster: the cluster protocol, faster at scale; the vote-app then runs its cluster client (REDIS_CLUSTER=true, set from this)."
+  default     = "EnterpriseCluster"
+  nullable    = false
+
+  validation {
+    condition     = contains(["EnterpriseCluster", "OSSCluster"], var.redis_clustering_policy)
+    error_message = "redis_clustering_policy must be EnterpriseCluster or OSSCluster."
+  }
+}
+
 variable "postgresql_enabled" {
   type        = bool
   description = "Create a PostgreSQL Flexible Server for the vote ledger (the per-minute, per-instance results view). Its URL goes to Key Vault and DATABASE_URL."

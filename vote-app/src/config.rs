@@ -47,6 +47,7 @@ pub const VARIABLES: &[&str] = &[
     "REDIS",
     "REDIS_PWD",
     "REDIS_KEY",
+    "REDIS_CLUSTER",
     "DATABASE_URL",
     "ADMIN_TOKEN",
     "SHUTDOWN_TIMEOUT_SECS",
@@ -93,6 +94,9 @@ pub struct Config {
     /// The Redis hash holding the counters (`REDIS_KEY`, default `votes`): environments that
     /// share one cache (QAL and prod) each use their own key.
     pub redis_key: String,
+    /// Whether Redis is a cluster (`REDIS_CLUSTER`, default false): Azure Managed Redis with
+    /// the OSS clustering policy, or a self-run Redis Cluster; `REDIS_URL` is then any node.
+    pub redis_cluster: bool,
     /// The PostgreSQL ledger (`DATABASE_URL`); `None` runs without one.
     pub database_url: Option<Secret>,
     /// Token that allows resetting the counts (`ADMIN_TOKEN`); `None` disables reset.
@@ -175,6 +179,7 @@ impl Config {
             choices: parse_choices(get("VOTE1VALUE"), get("VOTE2VALUE"))?,
             redis_url: redis_url(get("REDIS_URL"), get("REDIS"), get("REDIS_PWD"))?,
             redis_key: parse_redis_key(get("REDIS_KEY"))?,
+            redis_cluster: parse_bool("REDIS_CLUSTER", get("REDIS_CLUSTER"))?.unwrap_or(false),
             database_url: database_url(get("DATABASE_URL"))?,
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT_SECS", get("SHUTDOWN_TIMEOUT_SECS"))?,

@@ -28,7 +28,8 @@ pub enum StartupError {
 pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
     let store: Arc<dyn VoteStore> = match &config.redis_url {
         Some(url) => {
-            Arc::new(RedisStore::connect_lazy(url, &config.redis_key).map_err(StartupError::Redis)?)
+            let store = RedisStore::connect_lazy(url, &config.redis_key, config.redis_cluster);
+            Arc::new(store.map_err(StartupError::Redis)?)
         }
         None => {
             tracing::warn!(

@@ -10,9 +10,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
-use redis::{AsyncCommands, Script};
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
+use tokio::sync::OnceCell;
 
 use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
@@ -48,11 +53,11 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3, last))
 if #ARGV > last then redis.call('HSET', KEYS[2], unpack(ARGV, last + 1)) end
 return 1";
 
-/// A Redis-backed [`VoteStore`]. The connection manager reconnects by itself after Redis comes
+/// A Redis-backed [`VoteStore`]. Its connections reconnect by themselves after Redis comes
 /// back, so the app recovers without a restart.
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    redis: Redis,
     /// The hash holding the counters (`REDIS_KEY`).
     key: String,
     /// The hash of each writer's last batch added, in the counters' cluster slot.
@@ -67,21 +72,98 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// How long connecting and each command may take, so a request never hangs on Redis.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
 impl RedisStore {
-    /// Prepares a connection without opening it: the app starts, and says it is not ready,
+    /// Prepares the connection without opening it: the app starts, and says it is not ready,
     /// even when Redis is down. Every command is bounded by a connect and a response timeout.
-    pub fn connect_lazy(url: &Secret, key: &str) -> Result<Self, BackendError> {
-        let client = redis::Client::open(url.expose()).map_err(unavailable)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let connection =
-            ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+    /// With `cluster`, `url` is any node of a Redis Cluster: the client learns the others, sends
+    /// each command to the node holding its key, and follows failovers.
+    pub fn connect_lazy(url: &Secret, key: &str, cluster: bool) -> Result<Self, BackendError> {
+        let redis = if cluster {
+            let client = ClusterClient::builder([url.expose()])
+                .connection_timeout(TIMEOUT)
+                .response_timeout(TIMEOUT)
+                .build()
+                .map_err(unavailable)?;
+            Redis::Cluster(Arc::new(LazyCluster { client, connection: OnceCell::new() }))
+        } else {
+            let client = redis::Client::open(url.expose()).map_err(unavailable)?;
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(TIMEOUT))
+                .set_response_timeout(Some(TIMEOUT))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(500));
+            let manager =
+                ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+            Redis::Single(manager)
+        };
         let (add, rebuild) = (Script::new(ADD), Script::new(REBUILD));
         let (key, batches_key) = (key.to_owned(), batches_key(key));
-        Ok(Self { connection, key, batches_key, add, rebuild })
+        Ok(Self { redis, key, batches_key, add, rebuild })
+    }
+}
+
+/// A standalone Redis (Azure Cache for Redis, Azure Managed Redis with the Enterprise clustering
+/// policy, a container), or a cluster, whose connection is opened at its first use.
+#[derive(Clone)]
+enum Redis {
+    Single(ConnectionManager),
+    Cluster(Arc<LazyCluster>),
+}
+
+/// A cluster client, and its connection once opened (it then follows the cluster by itself).
+struct LazyCluster {
+    client: ClusterClient,
+    connection: OnceCell<ClusterConnection>,
+}
+
+impl Redis {
+    /// A connection to send commands on: a handle on the shared one, cheap to clone.
+    async fn connection(&self) -> Result<Connection, BackendError> {
+        match self {
+            Self::Single(manager) => Ok(Connection::Single(manager.clone())),
+            Self::Cluster(cluster) => {
+                let open = || cluster.client.get_async_connection();
+                let opened = cluster.connection.get_or_try_init(open);
+                Ok(Connection::Cluster(opened.await.map_err(unavailable)?.clone()))
+            }
+        }
+    }
+}
+
+/// One of either kind, so the commands below are written once.
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(connection) => connection.req_packed_command(cmd),
+            Self::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(connection) => connection.get_db(),
+            Self::Cluster(connection) => connection.get_db(),
+        }
     }
 }
 
@@ -89,7 +171,8 @@ impl RedisStore {
 /// keys of one slot. A key without a hash tag is hashed whole, so `{votes}:batches` (hashed as
 /// `votes`) sits with `votes`; a key with one already shares it with any suffix.
 fn batches_key(key: &str) -> String {
-    let tagged = key.split_once('{').is_some_and(|(_, rest)| rest.find('}').is_some_and(|end| end > 0));
+    let tagged =
+        key.split_once('{').is_some_and(|(_, rest)| rest.find('}').is_some_and(|end| end > 0));
     if tagged { format!("{key}:batches") } else { format!("{{{key}}}:batches") }
 }
 
@@ -100,7 +183,7 @@ fn unavailable(error: redis::RedisError) -> BackendError {
 #[async_trait]
 impl VoteStore for RedisStore {
     async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.redis.connection().await?;
         let mut invocation = self.add.key(&self.key);
         invocation.key(&self.batches_key).arg(&*batch.writer).arg(batch.number).arg(last_held);
         for (choice, votes) in &batch.counts {
@@ -112,7 +195,7 @@ impl VoteStore for RedisStore {
     }
 
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.redis.connection().await?;
         let stored: std::collections::HashMap<String, u64> =
             connection.hgetall(&self.key).await.map_err(unavailable)?;
         if stored.is_empty() {
@@ -123,7 +206,7 @@ impl VoteStore for RedisStore {
     }
 
     async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.redis.connection().await?;
         let mut invocation = self.rebuild.key(&self.key);
         invocation.key(&self.batches_key).arg(u8::from(force)).arg(snapshot.counts.len());
         for (choice, votes) in &snapshot.counts {
@@ -137,13 +220,13 @@ impl VoteStore for RedisStore {
     }
 
     async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.redis.connection().await?;
         let zeros: Vec<(&str, u64)> = choices.iter().map(|choice| (choice.as_str(), 0)).collect();
         connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros).await.map_err(unavailable)
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.redis.connection().await?;
         redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(unavailable)
     }
 

@@ -5,6 +5,7 @@
 //! - `redis`: the Redis store against a real `redis-server`, including an outage and recovery;
 //! - `ledger`: the PostgreSQL ledger against a real server: appends, restore, per-minute view;
 //! - `batches`: votes written in batches with the ledger on: once each, failures, Redis wiped;
+//! - `cluster`: a Redis Cluster of the test's own (3 masters, 3 replicas), a master killed;
 //! - `process`: the real binary: bad config refused, `healthcheck` passes and fails, SIGTERM
 //!   exits cleanly;
 //! - `redaction`: the real binary's output at debug level holds no password of a failing URL;
@@ -22,6 +23,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod batches;
+mod cluster;
 mod keyvault;
 mod ledger;
 mod multipart;
