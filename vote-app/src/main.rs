@@ -27,13 +27,16 @@ async fn start() -> ExitCode {
     // then reported, in text, by `run`.
     let log_format = LogFormat::from_lookup(config::process_env);
     vote_app::telemetry::init(log_format.clone().unwrap_or_default());
-    match run(log_format).await {
+    let code = match run(log_format).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = %error_chain(error.as_ref()), "vote-app failed");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The log lines are written by a thread of their own: let it finish before the process does.
+    vote_app::telemetry::flush();
+    code
 }
 
 async fn run(log_format: Result<LogFormat, ConfigError>) -> Result<(), Box<dyn Error>> {

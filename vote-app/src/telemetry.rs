@@ -1,5 +1,9 @@
 //! Logging: one subscriber for the process, JSON in containers, one line per request carrying
-//! a request id and the route template.
+//! a request id and the route template, written by a thread of its own ([`writer`]).
+
+mod writer;
+
+use std::sync::OnceLock;
 
 use axum::extract::MatchedPath;
 use axum::http::Request;
@@ -8,12 +12,26 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
 
+use self::writer::LogWriter;
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default `info` level.
+/// The process's log writer, once [`init`] has started it.
+static WRITER: OnceLock<LogWriter> = OnceLock::new();
+
+/// Installs the global subscriber, writing to stdout through the log writer thread. `RUST_LOG`
+/// overrides the default `info` level.
+#[allow(clippy::print_stderr)] // without the writer thread there is no logger to say so with
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let json = format == LogFormat::Json;
+    let writer = match LogWriter::start(std::io::stdout(), json, writer::QUEUE) {
+        Ok(writer) => WRITER.get_or_init(|| writer),
+        Err(error) => {
+            eprintln!("vote-app: cannot start the log writer thread, logging nothing: {error}");
+            return;
+        }
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     // A second call (tests) keeps the first subscriber; that is fine.
     let _ = match format {
         LogFormat::Json => builder
@@ -24,6 +42,13 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// Writes every log line queued so far: the process calls it before it exits.
+pub fn flush() {
+    if let Some(writer) = WRITER.get() {
+        writer.flush();
+    }
 }
 
 /// The span around each request: method, route template and the request id set by

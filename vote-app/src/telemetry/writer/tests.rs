@@ -1,0 +1,67 @@
+use std::sync::{Arc, Mutex};
+
+use super::*;
+
+/// An output the test can read, and hold: while `hold` is locked, writing waits.
+#[derive(Clone, Default)]
+struct Output {
+    written: Arc<Mutex<Vec<u8>>>,
+    hold: Arc<Mutex<()>>,
+}
+
+impl Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let _held = self.hold.lock().unwrap();
+        self.written.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log(writer: &'static LogWriter, line: &str) {
+    let mut made = writer.make_writer();
+    made.write_all(line.as_bytes()).unwrap();
+}
+
+fn written(output: &Output) -> String {
+    String::from_utf8(output.written.lock().unwrap().clone()).unwrap()
+}
+
+#[test]
+fn lines_are_written_whole_and_in_order_once_flushed() {
+    let output = Output::default();
+    let writer = Box::leak(Box::new(LogWriter::start(output.clone(), false, 16).unwrap()));
+    for number in 0..10 {
+        log(writer, &format!("line {number}\n"));
+    }
+    writer.flush();
+    let expected: String = (0..10).map(|number| format!("line {number}\n")).collect();
+    assert_eq!(written(&output), expected);
+}
+
+#[test]
+fn a_stalled_output_drops_lines_instead_of_blocking_and_says_how_many() {
+    let output = Output::default();
+    let writer = Box::leak(Box::new(LogWriter::start(output.clone(), true, 2).unwrap()));
+    let held = output.hold.lock().unwrap();
+    // The thread takes the first line and waits on the output; two more fill the queue; the
+    // rest are dropped, and logging returns at once all along.
+    for number in 0..10 {
+        log(writer, &format!("{{\"line\":{number}}}\n"));
+    }
+    drop(held);
+    writer.flush();
+    log(writer, "{\"line\":10}\n");
+    writer.flush();
+    let written = written(&output);
+    let lines: Vec<&str> = written.lines().collect();
+    assert!(lines.len() < 11, "{written}");
+    let report = lines.iter().find(|line| line.contains("log lines dropped")).expect(&written);
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let dropped = report["dropped"].as_u64().unwrap();
+    assert_eq!(lines.len() as u64 - 1 + dropped, 11, "{written}");
+    assert_eq!(lines.last(), Some(&"{\"line\":10}"));
+}
