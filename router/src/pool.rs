@@ -30,6 +30,13 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// At most this many idle connections per upstream and worker; more are closed.
 const MAX_IDLE: usize = 512;
 
+/// How long an unused connection is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// How long an unused connection may still be reused: [`IDLE_TIMEOUT`], shorter in tests.
+    pub idle_timeout: Duration,
+}
+
 /// The error type connectors and handshakes report.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -55,6 +62,8 @@ pub enum SendError {
 pub struct UpstreamPool {
     /// TCP (+ TLS for `https`) connector, with the connect timeout.
     connector: HttpsConnector<HttpConnector>,
+    /// How long an unused connection may still be reused.
+    idle_timeout: Duration,
     /// Idle connections of the even (0) and odd (1) upstream, most recently used last.
     idle: [Mutex<Vec<Idle>>; 2],
 }
@@ -67,8 +76,8 @@ struct Idle {
 
 impl UpstreamPool {
     /// A pool without connections yet.
-    pub fn new(connector: HttpsConnector<HttpConnector>) -> Self {
-        Self { connector, idle: Default::default() }
+    pub fn new(connector: HttpsConnector<HttpConnector>, settings: PoolSettings) -> Self {
+        Self { connector, idle_timeout: settings.idle_timeout, idle: Default::default() }
     }
 
     /// Sends `request` (origin-form URI) to the upstream of `parity` at `origin`, on an idle
@@ -119,7 +128,7 @@ impl UpstreamPool {
     async fn checkout(&self, parity: Parity) -> Option<SendRequest<UpstreamBody>> {
         loop {
             let idle = self.idle[parity.index()].lock().ok()?.pop()?;
-            if idle.since.elapsed() > IDLE_TIMEOUT {
+            if idle.since.elapsed() > self.idle_timeout {
                 continue; // dropping the sender closes the connection
             }
             let mut sender = idle.sender;
@@ -210,3 +219,6 @@ impl Drop for PooledBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

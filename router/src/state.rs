@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::health::{self, Health, ProbeSettings};
 use crate::metrics::Metrics;
-use crate::pool::UpstreamPool;
+use crate::pool::{IDLE_TIMEOUT, PoolSettings, UpstreamPool};
 use crate::upstream::Upstreams;
 
 /// Shared by all handlers of one worker. One `Arc` inside, so the per-request clone axum makes
@@ -55,7 +55,7 @@ impl AppState {
             health: Arc::new(Health::default()),
             metrics: Arc::new(Metrics::default()),
             client: build_client(config)?,
-            pool: Arc::new(UpstreamPool::new(build_connector(config)?)),
+            pool: new_pool(config)?,
             request_timeout: config.request_timeout,
         })))
     }
@@ -72,7 +72,7 @@ impl AppState {
             // Only the prober uses this client, and it runs once, on the main runtime: workers
             // share its handle rather than each loading the TLS roots for a client of their own.
             client: self.client.clone(),
-            pool: Arc::new(UpstreamPool::new(build_connector(config)?)),
+            pool: new_pool(config)?,
             request_timeout: self.request_timeout,
         })))
     }
@@ -91,4 +91,10 @@ impl AppState {
             settings,
         )
     }
+}
+
+/// A connection pool of its own, for one worker.
+fn new_pool(config: &Config) -> Result<Arc<UpstreamPool>, TlsRootsError> {
+    let settings = PoolSettings { idle_timeout: IDLE_TIMEOUT };
+    Ok(Arc::new(UpstreamPool::new(build_connector(config)?, settings)))
 }
