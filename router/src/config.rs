@@ -10,12 +10,13 @@
 //! | `ROUTER_UPSTREAM_ODD`        | required  | base URL serving odd UTC minutes                     |
 //! | `PORT`                       | `8080`    | port to listen on (all interfaces)                   |
 //! | `ROUTER_CONNECT_TIMEOUT_MS`  | `2000`    | TCP + TLS connect to an upstream                     |
-//! | `ROUTER_REQUEST_TIMEOUT_MS`  | `30000`   | request sent → upstream response headers             |
+//! | `ROUTER_REQUEST_TIMEOUT_MS`  | `30000`   | a connection, request sent → response headers        |
 //! | `ROUTER_HEALTH_INTERVAL_MS`  | `2000`    | time between active `/health` probes                 |
 //! | `ROUTER_HEALTH_TIMEOUT_MS`   | `1000`    | one probe's deadline                                 |
 //! | `ROUTER_HEALTH_PATH`         | `/health` | path probed on each upstream                         |
 //! | `ROUTER_SHUTDOWN_TIMEOUT_MS` | `10000`   | how long in-flight requests may drain on SIGTERM     |
 //! | `ROUTER_UPSTREAM_CA_FILE`    | none      | PEM file of extra roots trusted for https upstreams  |
+//! | `ROUTER_MAX_CONNECTIONS_PER_UPSTREAM` | `256` | open connections to each upstream, in total |
 //! | `LOG_FORMAT`                 | `text`    | `json` for one JSON object per line (containers)     |
 
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub const VARIABLES: &[&str] = &[
     "ROUTER_HEALTH_PATH",
     "ROUTER_SHUTDOWN_TIMEOUT_MS",
     "ROUTER_UPSTREAM_CA_FILE",
+    "ROUTER_MAX_CONNECTIONS_PER_UPSTREAM",
     "LOG_FORMAT",
     "RUST_LOG",
 ];
@@ -69,6 +71,14 @@ pub struct Config {
     /// Extra root certificates trusted for `https` upstreams, besides the platform's: a private
     /// CA (an AKS ingress, a test CA) without changing the process or the image's trust store.
     pub upstream_ca: Vec<CertificateDer<'static>>,
+    /// Most connections the router keeps open to each upstream, idle or busy, all workers
+    /// together (each worker's pool gets an equal share, at least one); a request beyond them
+    /// waits for one, within `request_timeout`. Without a bound, a burst of clients opens one
+    /// upstream connection per concurrent request and can exhaust what the upstream accepts (a
+    /// process's open files: 1024 is a common limit). The default, 256, is four times the 64
+    /// clients of the benchmark, so ordinary load never waits. A total rather than a figure per
+    /// worker, because the upstream's limit does not depend on how many cores the router has.
+    pub max_connections_per_upstream: usize,
     /// Human-readable text on a terminal, JSON in containers.
     pub log_format: LogFormat,
 }
@@ -117,6 +127,7 @@ impl Config {
             health_path: env.parse("ROUTER_HEALTH_PATH", "/health".to_owned(), parse_path)?,
             shutdown_timeout: env.millis("ROUTER_SHUTDOWN_TIMEOUT_MS", 10_000)?,
             upstream_ca: env.parse("ROUTER_UPSTREAM_CA_FILE", Vec::new(), read_pem_certificates)?,
+            max_connections_per_upstream: env.count("ROUTER_MAX_CONNECTIONS_PER_UPSTREAM", 256)?,
             log_format: env.parse("LOG_FORMAT", LogFormat::Text, parse_log_format)?,
         })
     }
@@ -165,6 +176,16 @@ impl Lookup<'_> {
             Ok(millis) => Ok(millis),
         })?;
         Ok(Duration::from_millis(millis))
+    }
+
+    /// A count from 1 to 65 535: more connections than TCP ports toward one upstream address
+    /// would be meaningless, and 0 would let nothing through.
+    fn count(&self, var: &'static str, default: u16) -> Result<usize, ConfigError> {
+        let count = self.parse(var, default, |raw| match raw.parse::<u16>() {
+            Ok(0) | Err(_) => Err("expected a whole number from 1 to 65535"),
+            Ok(count) => Ok(count),
+        })?;
+        Ok(usize::from(count))
     }
 
     fn upstream(&self, var: &'static str, parity: Parity) -> Result<Upstream, ConfigError> {

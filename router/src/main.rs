@@ -56,7 +56,8 @@ async fn run(
     let (stop, stopped) = watch::channel(false);
     let drain = config.shutdown_timeout;
     let mut server = tokio::task::spawn_blocking(move || {
-        serve_per_core(listener, workers, || state.for_worker(&config).map(app), stopped, drain)
+        let make_app = || state.for_worker(&config, workers).map(app);
+        serve_per_core(listener, workers, make_app, stopped, drain)
     });
     tokio::select! {
         () = shutdown_signal() => {

@@ -5,6 +5,13 @@
 //! the connection back once it is idle. Here a worker owns its connections (one runtime per core,
 //! see [`crate::server::serve_per_core`]): a connection is taken from a small stack, and given
 //! back when the response body it carried is dropped after its last byte — no task, no hashing.
+//!
+//! Each upstream gets at most [`PoolSettings::max_connections`] open connections per pool, idle
+//! or busy: without a cap, a burst of clients opens one connection per concurrent request and
+//! can exhaust what the upstream accepts (a small vote-app's open files). At the cap a request
+//! waits for a connection to come back, or for one to close so it may open another; the proxy's
+//! request timeout bounds the wait. A request on an idle connection, the common case, does not
+//! touch the cap's semaphore.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -17,6 +24,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower::Service as _;
 
 use crate::client::UpstreamBody;
@@ -27,14 +35,25 @@ use crate::clock::Parity;
 /// upstream is closing. The health prober's client keeps its connections as long.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// At most this many idle connections per upstream and worker; more are closed.
-const MAX_IDLE: usize = 512;
-
-/// How long an unused connection is kept.
+/// How many connections a pool may keep open, and how long an unused one is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
+    /// Open connections (idle or busy) per upstream; a request beyond them waits for one. This
+    /// pool's share of `ROUTER_MAX_CONNECTIONS_PER_UPSTREAM` (see [`crate::config::Config`]).
+    pub max_connections: usize,
     /// How long an unused connection may still be reused: [`IDLE_TIMEOUT`], shorter in tests.
     pub idle_timeout: Duration,
+}
+
+impl PoolSettings {
+    /// The settings of each of `workers` pools that share a cap of `max_connections` per
+    /// upstream: an equal share, at least one. Not first come, first served: a worker's
+    /// connections are driven by its own runtime and cannot be lent to another, so a worker
+    /// holding more than its share idle would leave another waiting.
+    pub fn shared_by(workers: usize, max_connections: usize) -> Self {
+        let max_connections = (max_connections / workers.max(1)).max(1);
+        Self { max_connections, idle_timeout: IDLE_TIMEOUT }
+    }
 }
 
 /// The error type connectors and handshakes report.
@@ -57,15 +76,27 @@ pub enum SendError {
     Exchange(hyper::Error),
 }
 
-/// Idle connections of one worker, per upstream, and how to make new ones.
+/// Connections of one worker, per upstream, and how to make new ones.
 #[derive(Debug)]
 pub struct UpstreamPool {
     /// TCP (+ TLS for `https`) connector, with the connect timeout.
     connector: HttpsConnector<HttpConnector>,
     /// How long an unused connection may still be reused.
     idle_timeout: Duration,
-    /// Idle connections of the even (0) and odd (1) upstream, most recently used last.
-    idle: [Mutex<Vec<Idle>>; 2],
+    /// Connections of the even (0) and odd (1) upstream.
+    upstreams: [Connections; 2],
+}
+
+/// One upstream's connections in one pool.
+#[derive(Debug)]
+struct Connections {
+    /// Idle connections, most recently used last. The cap bounds their number too.
+    idle: Mutex<Vec<Idle>>,
+    /// The cap: one permit per open connection, held by the task that drives it, so it comes
+    /// back however the connection ends (dropped idle or busy, closed by the upstream).
+    permits: Arc<Semaphore>,
+    /// Signalled when a connection goes back to `idle`, for a request waiting at the cap.
+    returned: Notify,
 }
 
 #[derive(Debug)]
@@ -74,15 +105,33 @@ struct Idle {
     since: Instant,
 }
 
+/// What a request waiting at the cap gets first.
+#[derive(Debug)]
+enum Turn {
+    /// A connection another request gave back.
+    Reuse(SendRequest<UpstreamBody>),
+    /// The place of a connection that closed, to open a new one.
+    Open(OwnedSemaphorePermit),
+}
+
 impl UpstreamPool {
     /// A pool without connections yet.
     pub fn new(connector: HttpsConnector<HttpConnector>, settings: PoolSettings) -> Self {
-        Self { connector, idle_timeout: settings.idle_timeout, idle: Default::default() }
+        // At least one connection, or every request would wait for nothing; at most what a
+        // semaphore can count (the configuration allows far fewer).
+        let max = settings.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+        let upstreams = std::array::from_fn(|_| Connections {
+            idle: Mutex::default(),
+            permits: Arc::new(Semaphore::new(max)),
+            returned: Notify::new(),
+        });
+        Self { connector, idle_timeout: settings.idle_timeout, upstreams }
     }
 
     /// Sends `request` (origin-form URI) to the upstream of `parity` at `origin`, on an idle
-    /// connection when there is one. A request that an idle connection could not take because
-    /// it was closing is sent again on another one; nothing of it was written.
+    /// connection when there is one, else on a new one; at the cap, it waits for either (the
+    /// caller bounds the wait). A request that an idle connection could not take because it was
+    /// closing is sent again on another one; nothing of it was written.
     pub async fn send(
         self: &Arc<Self>,
         parity: Parity,
@@ -90,16 +139,11 @@ impl UpstreamPool {
         mut request: Request<UpstreamBody>,
     ) -> Result<Response<PooledBody>, SendError> {
         loop {
-            let (mut sender, reused) = match self.checkout(parity).await {
-                Some(sender) => (sender, true),
-                // Boxed: connecting (TCP, TLS, handshake) is rare once the pool is warm, and its
-                // large future would otherwise be part of every request's.
-                None => match Box::pin(self.connect(origin)).await {
-                    Ok(sender) => (sender, false),
-                    Err(source) => {
-                        return Err(SendError::Connect { source, request: Box::new(request) });
-                    }
-                },
+            let (mut sender, reused) = match self.take(parity, origin).await {
+                Ok(taken) => taken,
+                Err(source) => {
+                    return Err(SendError::Connect { source, request: Box::new(request) });
+                }
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -124,10 +168,53 @@ impl UpstreamPool {
         }
     }
 
+    /// A connection for one request, and whether it is a reused one: an idle connection, else
+    /// a new one while under the cap, else the first to come back or to close.
+    async fn take(
+        &self,
+        parity: Parity,
+        origin: &Uri,
+    ) -> Result<(SendRequest<UpstreamBody>, bool), BoxError> {
+        if let Some(sender) = self.checkout(parity).await {
+            return Ok((sender, true));
+        }
+        let permit = match self.upstreams[parity.index()].permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            // Boxed, like connecting below: rare, and not to be part of every request's future.
+            Err(_) => match Box::pin(self.wait_for_turn(parity)).await {
+                Turn::Reuse(sender) => return Ok((sender, true)),
+                Turn::Open(permit) => permit,
+            },
+        };
+        // Boxed: connecting (TCP, TLS, handshake) is rare once the pool is warm, and its large
+        // future would otherwise be part of every request's.
+        Box::pin(self.connect(origin, permit)).await.map(|sender| (sender, false))
+    }
+
+    /// At the cap: waits until another request gives a connection back, or one closes.
+    async fn wait_for_turn(&self, parity: Parity) -> Turn {
+        let upstream = &self.upstreams[parity.index()];
+        loop {
+            let returned = upstream.returned.notified();
+            tokio::pin!(returned);
+            // Registered before looking at the idle stack: a connection given back in between
+            // wakes this loop instead of being missed.
+            returned.as_mut().enable();
+            if let Some(sender) = self.checkout(parity).await {
+                return Turn::Reuse(sender);
+            }
+            tokio::select! {
+                Ok(permit) = upstream.permits.clone().acquire_owned() => return Turn::Open(permit),
+                // Another request may have taken it first: then look again.
+                () = returned.as_mut() => {}
+            }
+        }
+    }
+
     /// The most recently used idle connection that is still open and ready.
     async fn checkout(&self, parity: Parity) -> Option<SendRequest<UpstreamBody>> {
         loop {
-            let idle = self.idle[parity.index()].lock().ok()?.pop()?;
+            let idle = self.upstreams[parity.index()].idle.lock().ok()?.pop()?;
             if idle.since.elapsed() > self.idle_timeout {
                 continue; // dropping the sender closes the connection
             }
@@ -140,8 +227,13 @@ impl UpstreamPool {
         }
     }
 
-    /// A new HTTP/1.1 connection to `origin`, driven by a task on this worker's runtime.
-    async fn connect(&self, origin: &Uri) -> Result<SendRequest<UpstreamBody>, BoxError> {
+    /// A new HTTP/1.1 connection to `origin`, driven by a task on this worker's runtime that
+    /// holds `permit` until the connection ends.
+    async fn connect(
+        &self,
+        origin: &Uri,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<SendRequest<UpstreamBody>, BoxError> {
         let io = self.connector.clone().call(origin.clone()).await?;
         // One buffer per write, as toward clients (see `server::serve_connection`).
         let (sender, connection) = http1::Builder::new().writev(false).handshake(io).await?;
@@ -149,6 +241,8 @@ impl UpstreamPool {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "upstream connection ended with an error");
             }
+            // Closed: a request waiting at the cap may open another one.
+            drop(permit);
         });
         Ok(sender)
     }
@@ -157,11 +251,11 @@ impl UpstreamPool {
         if sender.is_closed() {
             return;
         }
-        if let Ok(mut idle) = self.idle[parity.index()].lock()
-            && idle.len() < MAX_IDLE
-        {
+        let upstream = &self.upstreams[parity.index()];
+        if let Ok(mut idle) = upstream.idle.lock() {
             idle.push(Idle { sender, since: Instant::now() });
         }
+        upstream.returned.notify_one();
     }
 }
 

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::health::{self, Health, ProbeSettings};
 use crate::metrics::Metrics;
-use crate::pool::{IDLE_TIMEOUT, PoolSettings, UpstreamPool};
+use crate::pool::{PoolSettings, UpstreamPool};
 use crate::upstream::Upstreams;
 
 /// Shared by all handlers of one worker. One `Arc` inside, so the per-request clone axum makes
@@ -47,7 +47,8 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state from the configuration. Does no I/O besides loading TLS roots.
+    /// Builds the state from the configuration. Does no I/O besides loading TLS roots. Its
+    /// connection pool has the whole per-upstream cap, as the one worker of [`crate::serve`].
     pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, TlsRootsError> {
         Ok(Self(Arc::new(Shared {
             upstreams: Arc::new(Upstreams { even: config.even.clone(), odd: config.odd.clone() }),
@@ -55,15 +56,15 @@ impl AppState {
             health: Arc::new(Health::default()),
             metrics: Arc::new(Metrics::default()),
             client: build_client(config)?,
-            pool: new_pool(config)?,
+            pool: new_pool(config, 1)?,
             request_timeout: config.request_timeout,
         })))
     }
 
     /// A state sharing upstreams, clock, health and metrics but with its own connection pool,
-    /// for a worker thread of [`crate::server::serve_per_core`]: pooled connections then stay on
-    /// the thread whose runtime drives them.
-    pub fn for_worker(&self, config: &Config) -> Result<Self, TlsRootsError> {
+    /// for one of the `workers` threads of [`crate::server::serve_per_core`]: pooled connections
+    /// then stay on the thread whose runtime drives them.
+    pub fn for_worker(&self, config: &Config, workers: usize) -> Result<Self, TlsRootsError> {
         Ok(Self(Arc::new(Shared {
             upstreams: self.upstreams.clone(),
             clock: self.clock.clone(),
@@ -72,7 +73,7 @@ impl AppState {
             // Only the prober uses this client, and it runs once, on the main runtime: workers
             // share its handle rather than each loading the TLS roots for a client of their own.
             client: self.client.clone(),
-            pool: new_pool(config)?,
+            pool: new_pool(config, workers)?,
             request_timeout: self.request_timeout,
         })))
     }
@@ -93,8 +94,8 @@ impl AppState {
     }
 }
 
-/// A connection pool of its own, for one worker.
-fn new_pool(config: &Config) -> Result<Arc<UpstreamPool>, TlsRootsError> {
-    let settings = PoolSettings { idle_timeout: IDLE_TIMEOUT };
+/// The connection pool of one of `workers` workers.
+fn new_pool(config: &Config, workers: usize) -> Result<Arc<UpstreamPool>, TlsRootsError> {
+    let settings = PoolSettings::shared_by(workers, config.max_connections_per_upstream);
     Ok(Arc::new(UpstreamPool::new(build_connector(config)?, settings)))
 }

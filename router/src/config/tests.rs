@@ -19,6 +19,7 @@ fn defaults_apply_when_only_the_upstreams_are_set() {
     assert_eq!(config.port, 8080);
     assert_eq!(config.odd.host, "odd.azurewebsites.net");
     assert_eq!(config.request_timeout, Duration::from_secs(30));
+    assert_eq!(config.max_connections_per_upstream, 256);
     assert_eq!(config.log_format, LogFormat::Text);
 }
 
@@ -37,6 +38,8 @@ fn bad_values_name_the_variable_and_the_value() {
         ("ROUTER_CONNECT_TIMEOUT_MS", "2s"),
         ("ROUTER_REQUEST_TIMEOUT_MS", "0"),
         ("ROUTER_HEALTH_PATH", "health"),
+        ("ROUTER_MAX_CONNECTIONS_PER_UPSTREAM", "0"),
+        ("ROUTER_MAX_CONNECTIONS_PER_UPSTREAM", "65536"),
         ("LOG_FORMAT", "xml"),
     ];
     for (var, value) in cases {
@@ -51,11 +54,13 @@ fn overrides_are_read() {
     let config = config_with(&[
         ("PORT", "9000"),
         ("ROUTER_CONNECT_TIMEOUT_MS", "150"),
+        ("ROUTER_MAX_CONNECTIONS_PER_UPSTREAM", "8"),
         ("LOG_FORMAT", "JSON"),
     ])
     .unwrap();
     assert_eq!(config.port, 9000);
     assert_eq!(config.connect_timeout, Duration::from_millis(150));
+    assert_eq!(config.max_connections_per_upstream, 8);
     assert_eq!(config.log_format, LogFormat::Json);
 }
 
@@ -113,5 +118,5 @@ fn every_variable_the_router_reads_is_in_the_published_list() {
     let asked = asked.into_inner();
     let unlisted: Vec<_> = asked.iter().filter(|var| !VARIABLES.contains(&var.as_str())).collect();
     assert!(unlisted.is_empty(), "read but not in config::VARIABLES: {unlisted:?}");
-    assert!(asked.len() >= 11, "only {asked:?} were read");
+    assert!(asked.len() >= 12, "only {asked:?} were read");
 }

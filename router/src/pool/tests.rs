@@ -21,7 +21,7 @@ use crate::config::Config;
 #[tokio::test]
 async fn sequential_requests_share_one_connection() {
     let upstream = TestUpstream::start(Answer::Now).await;
-    let pool = pool(IDLE_TIMEOUT);
+    let pool = pool(16, IDLE_TIMEOUT);
     assert_eq!(get(&pool, &upstream).await, "ok");
     assert_eq!(get(&pool, &upstream).await, "ok");
     assert_eq!((upstream.accepted(), upstream.requests()), (1, 2));
@@ -31,7 +31,7 @@ async fn sequential_requests_share_one_connection() {
 async fn a_connection_idle_longer_than_the_idle_timeout_is_not_reused() {
     let upstream = TestUpstream::start(Answer::Now).await;
     let idle_timeout = Duration::from_millis(50);
-    let pool = pool(idle_timeout);
+    let pool = pool(16, idle_timeout);
     get(&pool, &upstream).await;
     // Idleness is measured with std's clock, which paused tokio time would not move: the test
     // waits for real, past the timeout.
@@ -43,7 +43,7 @@ async fn a_connection_idle_longer_than_the_idle_timeout_is_not_reused() {
 #[tokio::test]
 async fn a_connection_the_upstream_closed_while_idle_is_replaced_and_nothing_is_sent_twice() {
     let upstream = TestUpstream::start(Answer::Now).await;
-    let pool = pool(IDLE_TIMEOUT);
+    let pool = pool(16, IDLE_TIMEOUT);
     get(&pool, &upstream).await;
     upstream.close_idle_connections();
     // Until the pool's connection has read the close: a request written before that would race
@@ -59,7 +59,7 @@ async fn a_connection_the_upstream_closed_while_idle_is_replaced_and_nothing_is_
 #[tokio::test]
 async fn a_body_dropped_before_its_end_closes_its_connection_instead_of_pooling_it() {
     let upstream = TestUpstream::start(Answer::Unfinished).await;
-    let pool = pool(IDLE_TIMEOUT);
+    let pool = pool(16, IDLE_TIMEOUT);
     let mut body =
         pool.send(Parity::Even, &upstream.origin, get_request()).await.unwrap().into_body();
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
@@ -72,8 +72,23 @@ async fn a_body_dropped_before_its_end_closes_its_connection_instead_of_pooling_
 }
 
 #[tokio::test]
+async fn a_closed_connection_gives_its_place_under_the_cap_back() {
+    let upstream = TestUpstream::start(Answer::Unfinished).await;
+    let pool = pool(1, IDLE_TIMEOUT);
+    for _ in 0..3 {
+        let sent = pool.send(Parity::Even, &upstream.origin, get_request());
+        let response = tokio::time::timeout(Duration::from_secs(5), sent)
+            .await
+            .expect("waited for a place that a closed connection still holds")
+            .unwrap();
+        drop(response); // before the end of its body: the connection closes
+    }
+    assert_eq!(upstream.accepted(), 3);
+}
+
+#[tokio::test]
 async fn a_connect_failure_hands_the_request_back_untouched_body_included() {
-    let pool = pool(IDLE_TIMEOUT);
+    let pool = pool(1, IDLE_TIMEOUT);
     let body = incoming_body(&TestUpstream::start(Answer::Now).await).await;
     let request =
         Request::post("/vote?poll=1").header("x-request-id", "r-1").body(Either::Left(body));
@@ -85,16 +100,43 @@ async fn a_connect_failure_hands_the_request_back_untouched_body_included() {
     assert_eq!(request.uri(), "/vote?poll=1");
     assert_eq!(request.headers()["x-request-id"], "r-1");
     assert_eq!(request.into_body().collect().await.unwrap().to_bytes(), "ok");
+    assert_eq!(
+        pool.upstreams[Parity::Even.index()].permits.available_permits(),
+        1,
+        "the failure kept its place"
+    );
 }
 
-/// A pool like a worker's, with the given idle timeout.
-fn pool(idle_timeout: Duration) -> Arc<UpstreamPool> {
+#[tokio::test]
+async fn at_a_cap_of_two_five_concurrent_slow_requests_share_two_connections_and_all_succeed() {
+    let upstream = TestUpstream::start(Answer::After(Duration::from_millis(100))).await;
+    let pool = pool(2, IDLE_TIMEOUT);
+    let requests = futures_util::future::join_all((0..5).map(|_| get(&pool, &upstream)));
+    // Bounded: a request waiting for a connection that is never handed over would hang.
+    let bodies = tokio::time::timeout(Duration::from_secs(5), requests).await.unwrap();
+    assert!(bodies.iter().all(|body| body == "ok"), "{bodies:?}");
+    assert_eq!(upstream.most_open(), 2);
+    assert_eq!((upstream.accepted(), upstream.requests()), (2, 5));
+}
+
+#[test]
+fn workers_share_the_cap_evenly_and_each_gets_at_least_one() {
+    let cases = [(1, 256, 256), (2, 256, 128), (3, 256, 85), (2, 5, 2), (4, 1, 1), (0, 8, 8)];
+    for (workers, cap, share) in cases {
+        let settings = PoolSettings::shared_by(workers, cap);
+        assert_eq!(settings.max_connections, share, "{cap} shared by {workers} workers");
+        assert_eq!(settings.idle_timeout, IDLE_TIMEOUT);
+    }
+}
+
+/// A pool like a worker's, with the given cap and idle timeout.
+fn pool(max_connections: usize, idle_timeout: Duration) -> Arc<UpstreamPool> {
     let upstreams = |var: &str| {
         let upstream = matches!(var, "ROUTER_UPSTREAM_EVEN" | "ROUTER_UPSTREAM_ODD");
         upstream.then(|| "http://127.0.0.1:1".to_owned())
     };
     let connector = build_connector(&Config::from_lookup(upstreams).unwrap()).unwrap();
-    Arc::new(UpstreamPool::new(connector, PoolSettings { idle_timeout }))
+    Arc::new(UpstreamPool::new(connector, PoolSettings { max_connections, idle_timeout }))
 }
 
 fn get_request() -> Request<UpstreamBody> {
@@ -111,7 +153,7 @@ async fn get(pool: &Arc<UpstreamPool>, upstream: &TestUpstream) -> Bytes {
 
 /// The even upstream's idle connections (every test sends to the even one).
 fn idle_connections(pool: &UpstreamPool) -> std::sync::MutexGuard<'_, Vec<Idle>> {
-    pool.idle[Parity::Even.index()].lock().unwrap()
+    pool.upstreams[Parity::Even.index()].idle.lock().unwrap()
 }
 
 /// Waits, polling, until `done` holds; fails after 5 s.
@@ -149,6 +191,8 @@ async fn incoming_body(upstream: &TestUpstream) -> Incoming {
 enum Answer {
     /// `200`, body `ok`, at once.
     Now,
+    /// The same after a pause, during which the connection is busy.
+    After(Duration),
     /// `200` and a first chunk of the body, `half`, then nothing: the body never ends.
     Unfinished,
 }
@@ -167,6 +211,7 @@ struct TestUpstream {
 struct Counts {
     accepted: AtomicUsize,
     open: AtomicUsize,
+    most_open: AtomicUsize,
     requests: AtomicUsize,
 }
 
@@ -179,7 +224,8 @@ impl TestUpstream {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 accept_counts.accepted.fetch_add(1, SeqCst);
-                accept_counts.open.fetch_add(1, SeqCst);
+                let open = accept_counts.open.fetch_add(1, SeqCst) + 1;
+                accept_counts.most_open.fetch_max(open, SeqCst);
                 let (counts, close) = (accept_counts.clone(), accept_close.clone());
                 tokio::spawn(serve_connection(stream, answer, counts, close));
             }
@@ -193,6 +239,10 @@ impl TestUpstream {
 
     fn open(&self) -> usize {
         self.counts.open.load(SeqCst)
+    }
+
+    fn most_open(&self) -> usize {
+        self.counts.most_open.load(SeqCst)
     }
 
     fn requests(&self) -> usize {
@@ -231,6 +281,10 @@ async fn serve_connection(
 async fn respond(answer: Answer) -> Response<BoxBody<Bytes, Infallible>> {
     let body = match answer {
         Answer::Now => Full::from("ok").boxed(),
+        Answer::After(pause) => {
+            tokio::time::sleep(pause).await;
+            Full::from("ok").boxed()
+        }
         Answer::Unfinished => {
             let first = futures_util::stream::iter([Ok(Frame::data(Bytes::from("half")))]);
             let frames = futures_util::StreamExt::chain(first, futures_util::stream::pending());

@@ -129,3 +129,27 @@ async fn a_slow_upstream_gets_a_504_within_the_request_timeout() {
     assert!(String::from_utf8_lossy(&body).contains("did not answer in time"));
     assert!(router.state.health.is_healthy(Parity::Even), "slow is not down");
 }
+
+#[tokio::test]
+async fn at_the_connection_cap_a_request_waits_within_the_request_timeout_then_gets_a_504() {
+    let (even, odd) = (spawn_upstream("even").await, spawn_upstream("odd").await);
+    let vars = [("ROUTER_MAX_CONNECTIONS_PER_UPSTREAM", "1"), ("ROUTER_REQUEST_TIMEOUT_MS", "300")];
+    let router = spawn_router(&even.url, &odd.url, &vars).await;
+    // A download nobody reads keeps the one connection to the even upstream busy.
+    let download = http::Request::get("/download").body(Body::empty()).unwrap();
+    let download = router.send_streaming(download).await;
+    assert_eq!(download.status(), 200);
+
+    let (parts, _) = router.get("/echo").await;
+    assert_eq!(parts.status, 504, "it waited for the busy connection, up to the request timeout");
+    assert_eq!(even.echoed.load(Ordering::SeqCst), 0, "no second connection was opened for it");
+    assert_eq!(odd.echoed.load(Ordering::SeqCst), 0, "a wait is not a failure to retry");
+    assert!(router.state.health.is_healthy(Parity::Even), "waiting is not down");
+
+    drop(download); // unfinished: its connection closes, and its place under the cap comes back
+    let echo = router.url("/echo");
+    poll_until("a request gets the place back", || async {
+        crate::support::get_url(echo.clone()).await.0.status == 200
+    })
+    .await;
+}

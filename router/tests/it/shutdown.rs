@@ -50,8 +50,9 @@ async fn serve_per_core_serves_requests_and_stops_on_shutdown() {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = tokio::task::spawn_blocking(move || {
-        let make_app = || state.for_worker(&config).map(router::app);
-        router::server::serve_per_core(listener, 2, make_app, stopped, Duration::from_secs(5))
+        let workers = 2;
+        let make_app = || state.for_worker(&config, workers).map(router::app);
+        router::server::serve_per_core(listener, workers, make_app, stopped, Duration::from_secs(5))
     });
 
     let requests = (0..8).map(|_| get_url(format!("http://{addr}/echo")));
