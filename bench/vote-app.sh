@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Throughput and latency of the vote-app (release build) on a local Redis, at 64 connections:
-# `GET /` (the page, read from Redis) and `POST /` with `vote=Cats` (an atomic increment), the
-# same form the original app's load tests post. Prints requests/s and p50/p99 latency, then
-# checks that Redis counted exactly the votes that wrk saw acknowledged.
+# Throughput and latency of the vote-app (release build) at 64 connections, without and with the
+# PostgreSQL ledger, next to what Redis itself does at the same concurrency (redis-benchmark GET
+# and INCR), and what the per-request log line costs (`GET /health` at info and at warn): `GET /` (the page, read from Redis) and `POST /` with `vote=Cats`, the form the
+# original app's load tests post. Prints requests/s and p50/p99, then the ratios the README
+# quotes, then checks that every vote wrk saw acknowledged is counted (and, with the ledger, that
+# the ledger and the counters agree).
 #
-#   bench/vote-app.sh                    # needs: cargo, redis-server, wrk, curl
+#   bench/vote-app.sh                    # needs: cargo, redis-server, PostgreSQL, wrk, curl
 #   DURATION=30s CONNECTIONS=128 bench/vote-app.sh
 #
-# wrk, Redis and the app share this machine's cores: the figures are for this machine only.
-# The app logs one line per request at info level, as in production (to a file here).
+# wrk, Redis, PostgreSQL (fsync on, as in production) and the app share this machine's cores: the
+# figures are for this machine only. The app logs one line per request at info level, as in
+# production (to a file here).
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 
-for tool in cargo redis-server redis-cli wrk curl python3; do
-    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y redis-server wrk curl)" >&2; exit 1; }
+for tool in cargo redis-server redis-cli redis-benchmark wrk curl python3; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y redis-server postgresql wrk curl)" >&2; exit 1; }
 done
+pg_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1)
+[ -n "$pg_bin" ] || { echo "missing PostgreSQL (apt-get install -y postgresql)" >&2; exit 1; }
+# PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user.
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,15 +36,30 @@ echo "== building the vote-app (release)"
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" &
 pids+=($!)
-app_port=$(free_port)
-PORT=$app_port REDIS_URL="redis://127.0.0.1:$redis_port/0" LOG_FORMAT=json \
-    "$target/release/vote-app" >"$work/app.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null && break
-    sleep 0.1
-done
-curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null || { cat "$work/app.log"; exit 1; }
+
+pg_port=$(free_port)
+chmod 755 "$work"
+mkdir "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+as_postgres "$pg_bin/initdb" -D "$work/pg" -U vote --auth=trust >/dev/null
+as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
+    -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
+stop_postgres() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; }
+trap 'stop_postgres; cleanup' EXIT
+
+# Starts the app with the extra settings given; sets app_port.
+start_app() { # name, settings...
+    local name=$1; shift
+    app_port=$(free_port)
+    env PORT="$app_port" LOG_FORMAT=json "$@" "$target/release/vote-app" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null && return
+        sleep 0.1
+    done
+    cat "$work/$name.log"
+    exit 1
+}
 
 cat >"$work/vote.lua" <<'LUA'
 wrk.method = "POST"
@@ -45,32 +67,67 @@ wrk.body = "vote=Cats"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 LUA
 
-# Prints "requests/s p50 p99 requests" from wrk's --latency report.
+# Prints "requests/s p50 p99 requests errors" from wrk's --latency report.
 summarize() {
     awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
          / requests in / {n=$1} /Non-2xx or 3xx/ {bad=$5}
          END {printf "%s %s %s %s %s\n", rps, p50, p99, n, (bad == "" ? 0 : bad)}' "$1"
 }
 
-run() { # name, extra wrk args...
-    local name=$1; shift
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$work/$name.txt"
-    summarize "$work/$name.txt"
+run() { # what, extra wrk args...
+    local report
+    report=$(mktemp "$work/wrk.XXXXXX")
+    echo "== $1 ($CONNECTIONS connections, $DURATION)" >&2
+    shift
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$report"
+    summarize "$report"
 }
 
-echo "== GET /  ($CONNECTIONS connections, $DURATION)"
-read -r page_rps page_p50 page_p99 _ page_bad < <(run page "http://127.0.0.1:$app_port/")
-echo "== POST / vote=Cats  ($CONNECTIONS connections, $DURATION)"
-read -r vote_rps vote_p50 vote_p99 vote_n vote_bad < <(run vote -s "$work/vote.lua" "http://127.0.0.1:$app_port/")
+# Every vote wrk saw acknowledged must be counted (wrk stops mid-flight: requests it sent but
+# never saw answered may be counted too, up to one per connection).
+check_counted() { # key, acknowledged
+    local counted
+    counted=$(redis-cli -p "$redis_port" HGET "$1" Cats)
+    echo "$1: $2 votes acknowledged, $counted counted"
+    if [ "$counted" -lt "$2" ] || [ "$counted" -gt "$(($2 + CONNECTIONS))" ]; then
+        echo "COUNTS WRONG: $counted counted for $2 acknowledged" >&2
+        exit 1
+    fi
+}
 
-counted=$(redis-cli -p "$redis_port" HGET votes Cats)
-printf '\n%-22s %12s %10s %10s %8s\n' "vote-app, local Redis" "requests/s" "p50" "p99" "errors"
-printf '%-22s %12s %10s %10s %8s\n' "GET /" "$page_rps" "$page_p50" "$page_p99" "$page_bad"
-printf '%-22s %12s %10s %10s %8s\n' "POST / (vote)" "$vote_rps" "$vote_p50" "$vote_p99" "$vote_bad"
+echo "== redis-benchmark GET and INCR ($CONNECTIONS connections)"
+redis-benchmark -p "$redis_port" -c "$CONNECTIONS" -n 500000 -t get,incr --csv >"$work/redis.csv"
+redis_get=$(awk -F'"' '$2 == "GET" {print $4}' "$work/redis.csv")
+redis_incr=$(awk -F'"' '$2 == "INCR" {print $4}' "$work/redis.csv")
+
+start_app plain REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=plain
+read -r health_rps _ _ _ _ < <(run "GET /health, a log line each" "http://127.0.0.1:$app_port/health")
+read -r page_rps page_p50 page_p99 _ page_bad < <(run "GET /" "http://127.0.0.1:$app_port/")
+read -r vote_rps vote_p50 vote_p99 vote_n vote_bad < <(run "POST / vote" -s "$work/vote.lua" "http://127.0.0.1:$app_port/")
+check_counted plain "$((vote_n - vote_bad))"
+
+start_app quiet RUST_LOG=warn REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=quiet
+read -r quiet_rps _ _ _ _ < <(run "GET /health, no log line" "http://127.0.0.1:$app_port/health")
+
+start_app ledger REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=ledger \
+    DATABASE_URL="postgres://vote@127.0.0.1:$pg_port/postgres"
+read -r lpage_rps lpage_p50 lpage_p99 _ lpage_bad < <(run "GET / with the ledger" "http://127.0.0.1:$app_port/")
+read -r lvote_rps lvote_p50 lvote_p99 lvote_n lvote_bad < <(run "POST / vote with the ledger" -s "$work/vote.lua" "http://127.0.0.1:$app_port/")
+check_counted ledger "$((lvote_n - lvote_bad))"
+ledger_rows=$(as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U vote -d postgres -tAc "SELECT count(*) FROM votes")
+in_redis=$(redis-cli -p "$redis_port" HGET ledger Cats)
+echo "ledger: $ledger_rows rows, counters: $in_redis"
+[ "$ledger_rows" = "$in_redis" ] || { echo "LEDGER AND COUNTERS DISAGREE" >&2; exit 1; }
+
+printf '\n%-30s %12s %10s %10s %8s\n' "vote-app, local Redis" "requests/s" "p50" "p99" "errors"
+printf '%-30s %12s %10s %10s %8s\n' "GET /" "$page_rps" "$page_p50" "$page_p99" "$page_bad"
+printf '%-30s %12s %10s %10s %8s\n' "POST / (vote)" "$vote_rps" "$vote_p50" "$vote_p99" "$vote_bad"
+printf '%-30s %12s %10s %10s %8s\n' "GET / with the ledger" "$lpage_rps" "$lpage_p50" "$lpage_p99" "$lpage_bad"
+printf '%-30s %12s %10s %10s %8s\n' "POST / (vote) with the ledger" "$lvote_rps" "$lvote_p50" "$lvote_p99" "$lvote_bad"
+printf '%-30s %12s\n' "redis-benchmark GET" "$redis_get" "redis-benchmark INCR" "$redis_incr"
 echo
-# wrk stops mid-flight: requests it sent but never saw answered may still have been counted.
-echo "votes acknowledged by wrk: $vote_n, counted in Redis: $counted (may exceed by up to $CONNECTIONS in-flight)"
-if [ "$counted" -lt "$((vote_n - vote_bad))" ]; then
-    echo "LOST VOTES: Redis counted fewer votes than were acknowledged" >&2
-    exit 1
-fi
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+echo "log line cost on GET /health:    $(python3 -c "print(f'{(1 - $health_rps / $quiet_rps) * 100:.0f} %')") (goal <= 15 %: $health_rps req/s at info, $quiet_rps at warn)"
+echo "votes with the ledger / without:  $(ratio "$lvote_rps" "$vote_rps")x (goal >= 0.5), p99 $lvote_p99 (goal <= 10ms)"
+echo "GET / / redis-benchmark GET:      $(ratio "$page_rps" "$redis_get")x (goal >= 0.6)"
+echo "votes / redis-benchmark INCR:     $(ratio "$vote_rps" "$redis_incr")x (goal >= 0.5)"
