@@ -1,6 +1,7 @@
 //! The HTTP surface, one module per feature; each lists its URLs at the top.
 
 mod api;
+mod assets;
 mod ops;
 mod page;
 mod results;
@@ -15,6 +16,7 @@ use crate::state::AppState;
 pub fn all() -> Router<AppState> {
     Router::new()
         .merge(page::routes())
+        .merge(assets::routes())
         .merge(results::routes())
         .merge(api::routes())
         .merge(ops::routes())

@@ -4,13 +4,12 @@
 //! - `POST /` with `vote=<choice>` casts a vote, `vote=reset` + `admin_token` resets; both
 //!   answer 303 See Other back to `/` (POST-redirect-GET, so a refresh does not vote again). The
 //!   form may be URL-encoded or multipart ([`super::vote_form`]).
-//! - `GET /static/style.css` is the page's only stylesheet.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -24,7 +23,7 @@ use crate::state::AppState;
 use crate::votes::Tally;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/", get(show).post(submit)).route("/static/style.css", get(stylesheet))
+    Router::new().route("/", get(show).post(submit))
 }
 
 #[derive(Template, WebTemplate)]
@@ -87,12 +86,4 @@ async fn submit(
     state.metrics.vote_accepted(choice.as_str());
     let query = serde_urlencoded::to_string([("voted", choice.as_str())]).unwrap_or_default();
     Ok(Redirect::to(&format!("/?{query}")))
-}
-
-async fn stylesheet() -> impl IntoResponse {
-    let headers = [
-        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-        (header::CACHE_CONTROL, "public, max-age=3600"),
-    ];
-    (headers, include_str!("../../static/style.css"))
 }

@@ -239,3 +239,28 @@ async fn without_a_ledger_the_per_minute_views_say_how_to_enable_it() {
     assert!(text(response).await.contains("DATABASE_URL"));
     assert_eq!(get(&state, "/api/ledger").await.status(), StatusCode::NOT_FOUND);
 }
+
+/// What a browser fetches besides the page: no 404 in its console, and an icon and a manifest
+/// it may keep a week.
+#[tokio::test]
+async fn the_page_links_an_icon_and_a_manifest_that_are_served_and_cached() {
+    let state = state(&[("TITLE", "Vote du jour")]);
+    let page = text(get(&state, "/").await).await;
+    assert!(page.contains(r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml">"#));
+    assert!(page.contains(r#"<link rel="manifest" href="/manifest.webmanifest">"#));
+    for (uri, content_type) in [
+        ("/favicon.svg", "image/svg+xml"),
+        ("/favicon.ico", "image/svg+xml"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let response = get(&state, uri).await;
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], content_type, "{uri}");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=604800", "{uri}");
+    }
+    let icon = text(get(&state, "/favicon.svg").await).await;
+    assert!(icon.starts_with("<svg") && icon.contains(r#"aria-label="Vote""#));
+    let manifest = body_json(get(&state, "/manifest.webmanifest").await).await;
+    assert_eq!(manifest["name"], "Vote du jour");
+    assert_eq!(manifest["icons"][0]["src"], "/favicon.svg");
+}
