@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{AppError, HtmlError};
 use crate::secret::Secret;
 
-/// Headers added to every response. The page needs no script and only its own stylesheet, so
-/// the content security policy allows nothing else.
+/// Headers added to every response. The page needs no script, only its own stylesheet, icon and
+/// manifest, so the content security policy allows nothing else.
 pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self'; manifest-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),

@@ -260,6 +260,13 @@ async fn the_page_links_an_icon_and_a_manifest_that_are_served_and_cached() {
     }
     let icon = text(get(&state, "/favicon.svg").await).await;
     assert!(icon.starts_with("<svg") && icon.contains(r#"aria-label="Vote""#));
+    // The content security policy lets the page load them.
+    let policy = get(&state, "/").await.headers()[header::CONTENT_SECURITY_POLICY].clone();
+    let policy = policy.to_str().unwrap();
+    assert!(
+        policy.contains("img-src 'self'") && policy.contains("manifest-src 'self'"),
+        "{policy}"
+    );
     let manifest = body_json(get(&state, "/manifest.webmanifest").await).await;
     assert_eq!(manifest["name"], "Vote du jour");
     assert_eq!(manifest["icons"][0]["src"], "/favicon.svg");
