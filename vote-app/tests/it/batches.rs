@@ -12,8 +12,8 @@ use redis::AsyncCommands;
 use sqlx::{Connection, PgConnection};
 
 use crate::support::{
-    OwnRedis, TestApp, free_port, fresh_database, redis_connection, redis_url, spawn_app,
-    unique_key,
+    OwnRedis, TestApp, counted, free_port, fresh_database, ledger_counts, redis_connection,
+    redis_url, spawn_app, unique_key,
 };
 
 /// An app with the ledger and its own counters, ready.
@@ -24,21 +24,6 @@ async fn app_with_ledger() -> (TestApp, String, String) {
     let app = spawn_app(&vars).await;
     app.wait_until_ready(Duration::from_secs(20)).await;
     (app, database, key)
-}
-
-/// Ledger rows per choice: (Cats, Dogs).
-async fn ledger_counts(database: &str) -> (u64, u64) {
-    let mut db = PgConnection::connect(database).await.unwrap();
-    let count = "SELECT count(*) FILTER (WHERE choice = 'Cats'), count(*) FILTER (WHERE choice = 'Dogs') FROM votes";
-    let (cats, dogs): (i64, i64) = sqlx::query_as(count).fetch_one(&mut db).await.unwrap();
-    (cats.try_into().unwrap(), dogs.try_into().unwrap())
-}
-
-/// The counters as the app shows them: (Cats, Dogs).
-async fn counted(app: &TestApp) -> (u64, u64) {
-    let votes = app.votes().await;
-    let of = |index: usize| votes["choices"][index]["votes"].as_u64().unwrap();
-    (of(0), of(1))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

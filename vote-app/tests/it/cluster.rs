@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use sqlx::{Connection, PgConnection};
 
-use crate::support::{TestApp, free_port, fresh_database, poll_until, spawn_app, unique_key};
+use crate::support::{
+    counted, free_port, fresh_database, ledger_counts, poll_until, spawn_app, unique_key,
+};
 
 /// Six `redis-server` processes in cluster mode, joined as three masters and three replicas.
 struct OwnCluster {
@@ -129,13 +130,6 @@ fn cli(port: u16, args: &[&str]) -> String {
     output.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
 
-/// The counters as the app shows them: (Cats, Dogs).
-async fn counted(app: &TestApp) -> (u64, u64) {
-    let votes = app.votes().await;
-    let of = |index: usize| votes["choices"][index]["votes"].as_u64().unwrap();
-    (of(0), of(1))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn votes_on_a_three_master_cluster_survive_the_failover_of_the_counters_master() {
     let mut cluster = OwnCluster::start().await;
@@ -190,11 +184,8 @@ async fn votes_on_a_three_master_cluster_survive_the_failover_of_the_counters_ma
     let tail = &statuses[statuses.len().saturating_sub(16)..];
     assert!(tail.iter().any(|(_, status)| *status == 303), "votes resumed after the failover");
 
-    let mut db = PgConnection::connect(&database).await.unwrap();
-    let count = "SELECT count(*) FILTER (WHERE choice = 'Cats'), count(*) FILTER (WHERE choice = 'Dogs') FROM votes";
-    let (cats, dogs): (i64, i64) = sqlx::query_as(count).fetch_one(&mut db).await.unwrap();
     let expected = (acknowledged("Cats"), acknowledged("Dogs"));
-    assert_eq!((cats as u64, dogs as u64), expected, "the ledger holds the acknowledged votes");
+    assert_eq!(ledger_counts(&database).await, expected, "the ledger holds the acknowledged votes");
     // The counters hold every acknowledged vote: a vote whose answer the dead master never
     // sent may have reached its replica, so at most the failed ones more.
     let (counted_cats, counted_dogs) = counted(&app).await;

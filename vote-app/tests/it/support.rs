@@ -172,3 +172,18 @@ impl Drop for OwnRedis {
         self.stop();
     }
 }
+
+/// Ledger rows per choice: (Cats, Dogs).
+pub(crate) async fn ledger_counts(database: &str) -> (u64, u64) {
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(database).await.unwrap();
+    let count = "SELECT count(*) FILTER (WHERE choice = 'Cats'), count(*) FILTER (WHERE choice = 'Dogs') FROM votes";
+    let (cats, dogs): (i64, i64) = sqlx::query_as(count).fetch_one(&mut db).await.unwrap();
+    (cats.try_into().unwrap(), dogs.try_into().unwrap())
+}
+
+/// The counters as the app shows them: (Cats, Dogs).
+pub(crate) async fn counted(app: &TestApp) -> (u64, u64) {
+    let votes = app.votes().await;
+    let of = |index: usize| votes["choices"][index]["votes"].as_u64().unwrap();
+    (of(0), of(1))
+}
