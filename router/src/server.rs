@@ -6,10 +6,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
 use http::HeaderValue;
+use http::header::CONNECTION;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -19,8 +22,20 @@ use tokio::task::JoinSet;
 
 use crate::routes::App;
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish for
-/// at most `drain_timeout`.
+/// After shutdown, how long open connections get answers, each with `Connection: close`, before
+/// the idle ones are closed.
+///
+/// A keep-alive client (a load balancer, App Service's front end) may write its next request on
+/// an idle connection at the very moment the router closes it; that request is lost, and if it
+/// was a vote the client cannot know whether it counted. So at shutdown the router stops
+/// accepting (a new connection is refused, which a client can safely try elsewhere) and answers
+/// on its open connections with `Connection: close`: every busy client leaves after a complete
+/// answer, and what is left to close are connections nobody used for this long.
+const LAST_ANSWERS: Duration = Duration::from_secs(2);
+
+/// Serves `app` on `listener` until `shutdown` completes; then, for at most `drain_timeout`:
+/// stops accepting, answers with `Connection: close` for [`LAST_ANSWERS`], closes idle
+/// connections and lets in-flight requests finish.
 ///
 /// Shutdown is an argument, not a global: `main` passes [`shutdown_signal`], tests a oneshot.
 /// The bound matters because a client streaming a large body could otherwise hold the process
@@ -32,6 +47,7 @@ pub async fn serve(
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
     let (draining_tx, draining) = watch::channel(false);
+    let closing = Arc::new(AtomicBool::new(false));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -39,7 +55,8 @@ pub async fn serve(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, client)) => {
-                    connections.spawn(serve_connection(stream, client, app.clone(), draining.clone()));
+                    let (app, closing, draining) = (app.clone(), closing.clone(), draining.clone());
+                    connections.spawn(serve_connection(stream, client, app, closing, draining));
                 }
                 Err(error) => back_off_after(error).await,
             },
@@ -48,10 +65,20 @@ pub async fn serve(
         }
     }
     drop(listener);
+    let last_answers = LAST_ANSWERS.min(drain_timeout);
+    tracing::info!(
+        connections = connections.len(),
+        ?last_answers,
+        "shutting down: closing connections"
+    );
+    closing.store(true, Ordering::Relaxed);
+    let closed = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(last_answers, closed).await;
     tracing::info!(connections = connections.len(), "shutting down: draining in-flight requests");
     let _ = draining_tx.send(true);
     let drained = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(drain_timeout, drained).await.is_err() {
+    let rest = drain_timeout.saturating_sub(last_answers);
+    if tokio::time::timeout(rest, drained).await.is_err() {
         tracing::warn!(?drain_timeout, "drain timeout reached; closing remaining connections");
     }
     // Dropping the set aborts whatever is left.
@@ -63,6 +90,7 @@ async fn serve_connection(
     stream: TcpStream,
     client: SocketAddr,
     app: App,
+    closing: Arc<AtomicBool>,
     mut draining: watch::Receiver<bool>,
 ) {
     // Responses are written as soon as they are complete: Nagle's algorithm would hold a small
@@ -71,8 +99,15 @@ async fn serve_connection(
     // The client address is the same for every request of the connection: rendered once here.
     let client = HeaderValue::from_str(&client.ip().to_string()).ok();
     let service = service_fn(move |request| {
-        let (app, client) = (app.clone(), client.clone());
-        async move { Ok::<_, std::convert::Infallible>(app.handle(request, client.as_ref()).await) }
+        let (app, client, closing) = (app.clone(), client.clone(), closing.clone());
+        async move {
+            let mut response = app.handle(request, client.as_ref()).await;
+            // Shutting down: this answer is the connection's last (hyper then closes it).
+            if closing.load(Ordering::Relaxed) {
+                response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     // `writev(false)`: hyper copies a response's head and body into one buffer and writes it with
     // one `write`, instead of keeping a queue of buffers for `writev`: fewer instructions per
