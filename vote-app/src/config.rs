@@ -21,6 +21,7 @@
 use std::time::Duration;
 
 use crate::choice::{Choices, InvalidChoice};
+use crate::i18n::Lang;
 use crate::secret::Secret;
 
 mod sources;
@@ -51,6 +52,7 @@ pub const VARIABLES: &[&str] = &[
     "DATABASE_URL",
     "ADMIN_TOKEN",
     "SHUTDOWN_TIMEOUT_SECS",
+    "UI_LANGUAGE",
     // Read by `LogFormat`.
     "LOG_FORMAT",
     // Read by `SecretSources`: a file per secret setting (the Key Vault CSI driver's mount), the
@@ -103,6 +105,9 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// How long in-flight requests may take to finish after SIGTERM (`SHUTDOWN_TIMEOUT_SECS`).
     pub shutdown_timeout: Duration,
+    /// The pages' language for every voter who has not chosen one with the page's switch
+    /// (`UI_LANGUAGE`: `fr` or `en`); `None` follows each browser's `Accept-Language`.
+    pub ui_language: Option<Lang>,
 }
 
 /// The shape of log lines (`LOG_FORMAT`), read on its own and first, so that reading the rest
@@ -183,6 +188,7 @@ impl Config {
             database_url: database_url(get("DATABASE_URL"))?,
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT_SECS", get("SHUTDOWN_TIMEOUT_SECS"))?,
+            ui_language: parse_language(get("UI_LANGUAGE"))?,
             instance_name,
             title,
         })
@@ -200,6 +206,15 @@ fn parse_port(value: Option<String>) -> Result<u16, ConfigError> {
     match value.trim().parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
         _ => Err(ConfigError::new("PORT", &value, "is not a port number (1-65535)")),
+    }
+}
+
+fn parse_language(value: Option<String>) -> Result<Option<Lang>, ConfigError> {
+    let Some(value) = value else { return Ok(None) };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "fr" => Ok(Some(Lang::Fr)),
+        "en" => Ok(Some(Lang::En)),
+        _ => Err(ConfigError::new("UI_LANGUAGE", &value, "is neither fr nor en")),
     }
 }
 

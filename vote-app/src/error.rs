@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::i18n::Lang;
 use crate::secret::redact_url_credentials;
 use crate::store::BackendError;
 
@@ -127,13 +128,35 @@ impl IntoResponse for AppError {
     }
 }
 
-/// The same error for a browser: a small HTML page with the same status and message.
+/// The same error for a browser: a small HTML page with the same status, its message in the
+/// page's language.
 #[derive(Debug)]
-pub struct HtmlError(pub AppError);
+pub struct HtmlError {
+    error: AppError,
+    lang: Lang,
+}
 
-impl<E: Into<AppError>> From<E> for HtmlError {
-    fn from(error: E) -> Self {
-        Self(error.into())
+impl HtmlError {
+    /// `error`, shown in `lang`.
+    pub fn new(error: AppError, lang: Lang) -> Self {
+        Self { error, lang }
+    }
+}
+
+impl AppError {
+    /// What a voter reads on the error page, in `lang`.
+    fn message(&self, lang: Lang) -> String {
+        let t = lang.texts();
+        match self {
+            Self::UnknownChoice => t.error_unknown_choice.to_owned(),
+            Self::BadBody { message, .. } if lang == Lang::En => message.clone(),
+            Self::BadBody { .. } => t.error_bad_body.to_owned(),
+            Self::Unauthorized => t.error_unauthorized.to_owned(),
+            Self::Forbidden => t.error_forbidden.to_owned(),
+            Self::CrossOrigin => t.error_cross_origin.to_owned(),
+            Self::NoLedger => t.error_no_ledger.to_owned(),
+            Self::Unavailable(_) => t.unavailable.to_owned(),
+        }
     }
 }
 
@@ -142,13 +165,15 @@ impl<E: Into<AppError>> From<E> for HtmlError {
 struct ErrorPage {
     status: StatusCode,
     message: String,
+    lang: Lang,
 }
 
 impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
-        self.0.log();
-        let page = ErrorPage { status: self.0.status(), message: self.0.to_string() };
-        (page.status, page).into_response()
+        self.error.log();
+        let (status, lang) = (self.error.status(), self.lang);
+        let page = ErrorPage { status, message: self.error.message(lang), lang };
+        (status, page).into_response()
     }
 }
 

@@ -27,6 +27,7 @@ pub mod choice;
 pub mod config;
 pub mod error;
 pub mod healthcheck;
+pub mod i18n;
 pub mod keyvault;
 pub mod ledger;
 pub mod metrics;
@@ -61,10 +62,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Builds the whole app: routes plus the layers every request goes through, outermost first.
 /// No I/O happens here, so tests call it with any state.
 pub fn app(state: AppState) -> Router {
+    let language = state.ui_language;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(telemetry::trace_layer())
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn(move |request, next| i18n::choose(language, request, next)))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(security::add_security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))

@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{AppError, HtmlError};
+use crate::i18n::Lang;
 use crate::secret::Secret;
 
 /// Headers added to every response. The page needs no script, only its own stylesheet, icon and
@@ -42,7 +43,8 @@ pub async fn refuse_cross_origin(request: Request, next: Next) -> Response {
     } else if request.uri().path().starts_with("/api/") {
         AppError::CrossOrigin.into_response()
     } else {
-        HtmlError(AppError::CrossOrigin).into_response()
+        let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
+        HtmlError::new(AppError::CrossOrigin, lang).into_response()
     }
 }
 

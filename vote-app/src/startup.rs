@@ -60,6 +60,7 @@ pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
         instance_name: config.instance_name.as_str().into(),
         admin_token: config.admin_token.clone(),
         metrics: Arc::new(Metrics::new()),
+        ui_language: config.ui_language,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::i18n::Lang;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::votes::Votes;
@@ -19,4 +20,6 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     /// Prometheus counters and histograms.
     pub metrics: Arc<Metrics>,
+    /// The pages' language when the voter has not chosen one (`UI_LANGUAGE`).
+    pub ui_language: Option<Lang>,
 }

@@ -133,3 +133,13 @@ async fn every_variable_the_app_reads_is_in_the_published_list() {
         assert!(asked.iter().any(|name| name == expected), "{expected} was not read");
     }
 }
+
+#[test]
+fn the_page_language_setting_is_fr_or_en() {
+    let config =
+        |value: &str| Config::from_lookup(|name| (name == "UI_LANGUAGE").then(|| value.to_owned()));
+    assert_eq!(config("FR").unwrap().ui_language, Some(crate::i18n::Lang::Fr));
+    assert_eq!(config("en").unwrap().ui_language, Some(crate::i18n::Lang::En));
+    let error = config("de").unwrap_err();
+    assert_eq!((error.variable, error.shown.as_str()), ("UI_LANGUAGE", "\"de\""));
+}

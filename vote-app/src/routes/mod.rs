@@ -10,6 +10,7 @@ mod vote_form;
 use axum::Router;
 
 use crate::build_info;
+use crate::i18n::{Lang, Texts};
 use crate::state::AppState;
 
 /// Every route of the app, without layers (see [`crate::app`]).
@@ -22,18 +23,22 @@ pub fn all() -> Router<AppState> {
         .merge(ops::routes())
 }
 
-/// What the layout shows around every page: the heading, and which instance and build answered.
+/// What the layout shows around every page: the heading, which instance and build answered, and
+/// the page's language with its texts.
 #[derive(Debug, Clone, Copy)]
 struct Chrome<'a> {
     title: &'a str,
     instance: &'a str,
     version: &'static str,
     commit: &'static str,
+    lang: Lang,
+    t: &'static Texts,
 }
 
 impl<'a> Chrome<'a> {
-    fn new(state: &'a AppState) -> Self {
+    fn new(state: &'a AppState, lang: Lang) -> Self {
         let (version, commit) = (build_info::VERSION, build_info::COMMIT);
-        Self { title: &state.title, instance: &state.instance_name, version, commit }
+        let (title, instance) = (&*state.title, &*state.instance_name);
+        Self { title, instance, version, commit, lang, t: lang.texts() }
     }
 }

@@ -7,6 +7,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ use super::Chrome;
 use super::vote_form::VoteForm;
 use crate::choice::RESET;
 use crate::error::{AppError, HtmlError};
+use crate::i18n::Lang;
 use crate::security::check_admin_token;
 use crate::state::AppState;
 use crate::votes::Tally;
@@ -45,7 +47,11 @@ struct Outcome {
     reset: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
+    Query(outcome): Query<Outcome>,
+) -> Response {
     let tally = state.votes.tally().await.map_err(AppError::from);
     let status = match &tally {
         Ok(_) => StatusCode::OK,
@@ -55,13 +61,14 @@ async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> 
         }
     };
     let voted = outcome.voted.as_deref().and_then(|name| state.votes.choices().parse(name));
+    let t = lang.texts();
     let notice = match (voted, outcome.reset) {
-        (Some(choice), _) => Some(format!("Thank you! Your vote for {choice} was counted.")),
-        (None, Some(_)) => Some("All votes were reset.".to_owned()),
+        (Some(choice), _) => Some(format!("{} {choice} {}", t.thanks, t.counted)),
+        (None, Some(_)) => Some(t.reset_done.to_owned()),
         (None, None) => None,
     };
     let page = PageTemplate {
-        chrome: Chrome::new(&state),
+        chrome: Chrome::new(&state, lang),
         choice_names: state.votes.choices().iter().map(|choice| choice.as_str()).collect(),
         tally: tally.ok(),
         notice,
@@ -72,17 +79,20 @@ async fn show(State(state): State<AppState>, Query(outcome): Query<Outcome>) -> 
 
 async fn submit(
     State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
     form: Result<VoteForm, AppError>,
 ) -> Result<Redirect, HtmlError> {
-    let form = form?;
+    let page = |error: AppError| HtmlError::new(error, lang);
+    let form = form.map_err(page)?;
     if form.vote == RESET {
-        check_admin_token(state.admin_token.as_ref(), form.admin_token.as_deref())?;
-        state.votes.reset().await?;
+        check_admin_token(state.admin_token.as_ref(), form.admin_token.as_deref()).map_err(page)?;
+        state.votes.reset().await.map_err(|error| page(error.into()))?;
         tracing::warn!("all votes were reset by an admin");
         return Ok(Redirect::to("/?reset=done"));
     }
-    let choice = state.votes.choices().parse(&form.vote).ok_or(AppError::UnknownChoice)?;
-    state.votes.cast(choice).await?;
+    let choice =
+        state.votes.choices().parse(&form.vote).ok_or_else(|| page(AppError::UnknownChoice))?;
+    state.votes.cast(choice).await.map_err(|error| page(error.into()))?;
     state.metrics.vote_accepted(choice.as_str());
     let query = serde_urlencoded::to_string([("voted", choice.as_str())]).unwrap_or_default();
     Ok(Redirect::to(&format!("/?{query}")))

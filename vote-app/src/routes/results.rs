@@ -3,14 +3,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 
 use super::Chrome;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::ledger::MinuteCount;
 use crate::state::AppState;
 
@@ -53,26 +54,25 @@ struct Bar {
     label: String,
 }
 
-async fn show(State(state): State<AppState>) -> Response {
-    let chrome = Chrome::new(&state);
+async fn show(State(state): State<AppState>, Extension(lang): Extension<Lang>) -> Response {
+    let chrome = Chrome::new(&state, lang);
     let page = |chart, unavailable_reason| ResultsTemplate { chrome, chart, unavailable_reason };
     let Some(ledger) = state.votes.ledger() else {
-        let reason = "This view needs the PostgreSQL ledger: set DATABASE_URL to turn it on.";
-        return (StatusCode::NOT_FOUND, page(None, reason)).into_response();
+        return (StatusCode::NOT_FOUND, page(None, chrome.t.no_ledger)).into_response();
     };
     match ledger.per_minute().await {
-        Ok(rows) => page(Some(chart(rows)), "").into_response(),
+        Ok(rows) => page(Some(chart(rows, lang)), "").into_response(),
         Err(error) => {
             let error = AppError::from(error);
             error.log();
-            let reason = "The ledger is unavailable right now. Please try again in a moment.";
-            (error.status(), page(None, reason)).into_response()
+            (error.status(), page(None, chrome.t.ledger_unavailable)).into_response()
         }
     }
 }
 
-/// Lays out stacked bars: x by minute (oldest left), height scaled to the busiest minute.
-fn chart(rows: Vec<MinuteCount>) -> Chart {
+/// Lays out stacked bars: x by minute (oldest left), height scaled to the busiest minute; each
+/// bar's label in `lang`.
+fn chart(rows: Vec<MinuteCount>, lang: Lang) -> Chart {
     let mut instances: Vec<String> = rows.iter().map(|row| row.instance.clone()).collect();
     instances.sort();
     instances.dedup();
@@ -97,7 +97,13 @@ fn chart(rows: Vec<MinuteCount>) -> Chart {
                 width: SLOT_WIDTH - 2,
                 height,
                 colour: instances.iter().position(|name| *name == row.instance).unwrap_or(0) % 4,
-                label: format!("{}: {} votes on {}", row.minute, row.votes, row.instance),
+                label: format!(
+                    "{}: {} {} {}",
+                    lang.minute(&row.minute),
+                    lang.votes(row.votes),
+                    lang.texts().on,
+                    row.instance
+                ),
             }
         })
         .collect();

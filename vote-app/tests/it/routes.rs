@@ -134,7 +134,7 @@ async fn a_cross_origin_post_is_refused_with_403_and_counts_nothing() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     // A browser posted the page's form: it gets the error page, not JSON.
     assert!(refused.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
-    assert!(text(refused).await.contains("cross-origin requests are refused"));
+    assert!(text(refused).await.contains("Votes sent from another site are refused."));
     let mut request = json("/api/votes", r#"{"choice":"Cats"}"#);
     request.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
     let refused = send(&state, request).await;
@@ -270,4 +270,66 @@ async fn the_page_links_an_icon_and_a_manifest_that_are_served_and_cached() {
     let manifest = body_json(get(&state, "/manifest.webmanifest").await).await;
     assert_eq!(manifest["name"], "Vote du jour");
     assert_eq!(manifest["icons"][0]["src"], "/favicon.svg");
+}
+
+/// A GET with `headers`, for the language tests.
+async fn get_with(
+    state: &AppState,
+    uri: &str,
+    headers: &[(&'static str, &'static str)],
+) -> Response {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(state, request.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_browser_that_prefers_french_gets_the_page_in_french_numbers_included() {
+    let state = state(&[]);
+    let french = [("accept-language", "fr-FR,fr;q=0.9,en;q=0.8")];
+    let page = text(get_with(&state, "/", &french).await).await;
+    assert!(page.contains(r#"<html lang="fr">"#), "{page}");
+    for expected in ["Voter pour Cats", "Résultats", "0 vote au total.", r#"href="?lang=en""#] {
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+    assert!(!page.contains("Vote for"), "{page}");
+    assert_eq!(send(&state, form("vote=Cats")).await.status(), StatusCode::SEE_OTHER);
+    let page = text(get_with(&state, "/?voted=Cats", &french).await).await;
+    assert!(page.contains("Merci\u{202f}! Votre vote pour Cats a été compté."), "{page}");
+    assert!(page.contains("1 (100\u{202f}%)") && page.contains("1 vote au total."), "{page}");
+    let english = text(get_with(&state, "/", &[("accept-language", "en-GB,en")]).await).await;
+    assert!(english.contains(r#"<html lang="en">"#) && english.contains("Vote for Cats"));
+}
+
+#[tokio::test]
+async fn the_switch_sets_the_language_and_a_cookie_keeps_it_over_the_browser_and_the_setting() {
+    let state = state(&[("UI_LANGUAGE", "fr")]);
+    let english_browser = [("accept-language", "en")];
+    // The operator's setting wins over the browser's preference.
+    let page = text(get_with(&state, "/", &english_browser).await).await;
+    assert!(page.contains(r#"<html lang="fr">"#), "{page}");
+    // The voter's switch wins over both, and is kept in a cookie.
+    let switched = get_with(&state, "/?lang=en", &english_browser).await;
+    let cookie = switched.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(text(switched).await.contains(r#"<html lang="en">"#));
+    let kept = get_with(&state, "/results", &[("cookie", "lang=en"), ("accept-language", "fr")]);
+    let kept = text(kept.await).await;
+    assert!(kept.contains(r#"<html lang="en">"#) && kept.contains("needs the PostgreSQL ledger"));
+}
+
+#[tokio::test]
+async fn error_pages_and_the_results_page_speak_the_voters_language() {
+    let state = state(&[]);
+    let mut request = form("vote=Birds");
+    request.headers_mut().insert(header::ACCEPT_LANGUAGE, "fr".parse().unwrap());
+    let refused = send(&state, request).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = text(refused).await;
+    assert!(page.contains(r#"<html lang="fr">"#) && page.contains("Erreur 400"), "{page}");
+    assert!(page.contains("Choix inconnu") && page.contains("Retour au vote"), "{page}");
+    let results = text(get_with(&state, "/results", &[("accept-language", "fr")]).await).await;
+    assert!(results.contains("Cette vue a besoin du registre PostgreSQL"), "{results}");
 }
