@@ -128,6 +128,14 @@ impl Lang {
         parsed.unwrap_or_else(|| minute.to_owned())
     }
 
+    /// `45 min ago` / `il y a 45 min`.
+    pub fn minutes_ago(self, minutes: u32) -> String {
+        match self {
+            Self::En => format!("{minutes} min ago"),
+            Self::Fr => format!("il y a {minutes} min"),
+        }
+    }
+
     /// The `Set-Cookie` value that keeps this language for the voter's next visits.
     fn cookie(self) -> HeaderValue {
         let cookie =
@@ -204,6 +212,11 @@ pub struct Texts {
     pub instance: &'static str,
     pub votes: &'static str,
     pub on: &'static str,
+    pub y_axis: &'static str,
+    pub now: &'static str,
+    pub even_minute: &'static str,
+    pub odd_minute: &'static str,
+    pub in_last_hour: &'static str,
     pub no_ledger: &'static str,
     pub ledger_unavailable: &'static str,
     pub back_to_vote: &'static str,
@@ -245,6 +258,11 @@ static EN: Texts = Texts {
     instance: "Instance",
     votes: "Votes",
     on: "on",
+    y_axis: "Votes per minute, logarithmic scale: each line is ten times the one below.",
+    now: "now",
+    even_minute: "even minute",
+    odd_minute: "odd minute",
+    in_last_hour: "in the last hour",
     no_ledger: "This view needs the PostgreSQL ledger: set DATABASE_URL to turn it on.",
     ledger_unavailable: "The ledger is unavailable right now. Please try again in a moment.",
     back_to_vote: "Back to the vote",
@@ -287,6 +305,11 @@ static FR: Texts = Texts {
     instance: "Instance",
     votes: "Votes",
     on: "sur",
+    y_axis: "Votes par minute, échelle logarithmique\u{202f}: chaque ligne vaut dix fois celle du dessous.",
+    now: "maintenant",
+    even_minute: "minute paire",
+    odd_minute: "minute impaire",
+    in_last_hour: "dans la dernière heure",
     no_ledger: "Cette vue a besoin du registre PostgreSQL\u{202f}: définissez DATABASE_URL pour l’activer.",
     ledger_unavailable: "Le registre est indisponible pour le moment. Réessayez dans un instant.",
     back_to_vote: "Retour au vote",
