@@ -4,7 +4,6 @@
 //! vote.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -12,7 +11,7 @@ use redis::AsyncCommands;
 use sqlx::{Connection, PgConnection};
 
 use crate::support::{
-    OwnRedis, TestApp, counted, free_port, fresh_database, ledger_counts, redis_connection,
+    OwnRedis, TestApp, Voters, counted, free_port, fresh_database, ledger_counts, redis_connection,
     redis_url, spawn_app, unique_key,
 };
 
@@ -104,28 +103,14 @@ async fn a_batch_postgresql_fails_gets_503_for_each_of_its_votes_and_none_is_cou
 async fn wiping_redis_under_64_voters_fails_no_vote_and_loses_or_doubles_none() {
     let (app, database, key) = app_with_ledger().await;
     let app = Arc::new(app);
-    let stop = Arc::new(AtomicBool::new(false));
-    let voters: Vec<_> = (0..64)
-        .map(|voter| {
-            let (app, stop) = (app.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut statuses = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let choice = if voter % 4 == 0 { "Dogs" } else { "Cats" };
-                    statuses.push((choice, app.vote(choice).await));
-                }
-                statuses
-            })
-        })
-        .collect();
+    let voters = Voters::start(&app, 64);
     let mut redis = redis_connection().await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let _: () = redis.del(&[key.as_str(), &format!("{key}:batches")]).await.unwrap();
+        let _: () = redis.del(&[key.as_str(), &format!("{{{key}}}:batches")]).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::Relaxed);
-    let statuses: Vec<_> = join_all(voters).await.into_iter().flat_map(Result::unwrap).collect();
+    let statuses = voters.stop().await;
     assert!(statuses.iter().all(|(_, status)| *status == 303), "a vote failed");
     let dogs = statuses.iter().filter(|(choice, _)| *choice == "Dogs").count() as u64;
     let expected = (statuses.len() as u64 - dogs, dogs);

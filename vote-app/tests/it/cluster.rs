@@ -5,13 +5,10 @@
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures_util::future::join_all;
-
 use crate::support::{
-    counted, free_port, fresh_database, ledger_counts, poll_until, spawn_app, unique_key,
+    Voters, counted, free_port, fresh_database, ledger_counts, poll_until, spawn_app, unique_key,
 };
 
 /// Six `redis-server` processes in cluster mode, joined as three masters and three replicas.
@@ -144,20 +141,7 @@ async fn votes_on_a_three_master_cluster_survive_the_failover_of_the_counters_ma
     let app = Arc::new(spawn_app(&vars).await);
     app.wait_until_ready(Duration::from_secs(20)).await;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let voters: Vec<_> = (0..16)
-        .map(|voter| {
-            let (app, stop) = (app.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut statuses = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let choice = if voter % 4 == 0 { "Dogs" } else { "Cats" };
-                    statuses.push((choice, app.vote(choice).await.as_u16()));
-                }
-                statuses
-            })
-        })
-        .collect();
+    let voters = Voters::start(&app, 16);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let master = cluster.master_of(&key, cluster.ports[0]).expect("a master holds the slot");
     cluster.kill(master);
@@ -173,8 +157,7 @@ async fn votes_on_a_three_master_cluster_survive_the_failover_of_the_counters_ma
     });
     assert!(resumed.await);
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    stop.store(true, Ordering::Relaxed);
-    let statuses: Vec<_> = join_all(voters).await.into_iter().flat_map(Result::unwrap).collect();
+    let statuses = voters.stop().await;
 
     assert!(statuses.iter().all(|(_, status)| [303, 503].contains(status)), "{statuses:?}");
     let acknowledged = |choice: &str| {

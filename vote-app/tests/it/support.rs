@@ -187,3 +187,37 @@ pub(crate) async fn counted(app: &TestApp) -> (u64, u64) {
     let of = |index: usize| votes["choices"][index]["votes"].as_u64().unwrap();
     (of(0), of(1))
 }
+
+/// Voters casting votes back to back until stopped; voter `n` votes Dogs when `n % 4 == 0`,
+/// Cats otherwise.
+pub(crate) struct Voters {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<(&'static str, u16)>>>,
+}
+
+impl Voters {
+    pub(crate) fn start(app: &std::sync::Arc<TestApp>, count: usize) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = (0..count)
+            .map(|voter| {
+                let (app, stop) = (app.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let choice = if voter % 4 == 0 { "Dogs" } else { "Cats" };
+                    let mut statuses = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        statuses.push((choice, app.vote(choice).await.as_u16()));
+                    }
+                    statuses
+                })
+            })
+            .collect();
+        Self { stop, tasks }
+    }
+
+    /// Stops them; every vote's choice and status, each voter's in order.
+    pub(crate) async fn stop(self) -> Vec<(&'static str, u16)> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let statuses = futures_util::future::join_all(self.tasks).await;
+        statuses.into_iter().flat_map(|voter| voter.expect("a voter does not panic")).collect()
+    }
+}
