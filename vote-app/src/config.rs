@@ -53,6 +53,7 @@ pub const VARIABLES: &[&str] = &[
     "ADMIN_TOKEN",
     "SHUTDOWN_TIMEOUT_SECS",
     "UI_LANGUAGE",
+    "LIVE_STREAMS",
     // Read by `LogFormat`.
     "LOG_FORMAT",
     // Read by `SecretSources`: a file per secret setting (the Key Vault CSI driver's mount), the
@@ -108,6 +109,10 @@ pub struct Config {
     /// The pages' language for every voter who has not chosen one with the page's switch
     /// (`UI_LANGUAGE`: `fr` or `en`); `None` follows each browser's `Accept-Language`.
     pub ui_language: Option<Lang>,
+    /// How many live-results streams (`GET /live`) this instance serves at once (`LIVE_STREAMS`,
+    /// default 128; 0 turns live results off). Each holds a connection: behind the router, keep
+    /// it well below `ROUTER_MAX_CONNECTIONS_PER_UPSTREAM` (256) so votes always find one.
+    pub live_streams: usize,
 }
 
 /// The shape of log lines (`LOG_FORMAT`), read on its own and first, so that reading the rest
@@ -189,6 +194,7 @@ impl Config {
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT_SECS", get("SHUTDOWN_TIMEOUT_SECS"))?,
             ui_language: parse_language(get("UI_LANGUAGE"))?,
+            live_streams: parse_live_streams(get("LIVE_STREAMS"))?,
             instance_name,
             title,
         })
@@ -215,6 +221,14 @@ fn parse_language(value: Option<String>) -> Result<Option<Lang>, ConfigError> {
         "fr" => Ok(Some(Lang::Fr)),
         "en" => Ok(Some(Lang::En)),
         _ => Err(ConfigError::new("UI_LANGUAGE", &value, "is neither fr nor en")),
+    }
+}
+
+fn parse_live_streams(value: Option<String>) -> Result<usize, ConfigError> {
+    let Some(value) = value else { return Ok(128) };
+    match value.trim().parse::<usize>() {
+        Ok(streams) if streams <= 100_000 => Ok(streams),
+        _ => Err(ConfigError::new("LIVE_STREAMS", &value, "is not a number of streams (0-100000)")),
     }
 }
 

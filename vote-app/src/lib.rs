@@ -14,6 +14,7 @@
 //! - [`store`]: the counters, behind the [`store::VoteStore`] trait (Redis or in memory).
 //! - [`ledger`]: the PostgreSQL ledger of every vote, and the per-minute view.
 //! - [`votes`]: the rules tying counters and ledger together (cast, tally, reset, restore).
+//! - [`live`]: live results, the latest counts shared by every page watching them.
 //! - [`routes`]: the HTTP surface, one module per feature.
 //! - [`error`]: the one error type, turned into a response in one place.
 //! - [`security`], [`metrics`], [`telemetry`]: the layers around every request.
@@ -30,6 +31,7 @@ pub mod healthcheck;
 pub mod i18n;
 pub mod keyvault;
 pub mod ledger;
+pub mod live;
 pub mod metrics;
 pub mod routes;
 pub mod secret;

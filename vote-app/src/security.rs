@@ -10,12 +10,14 @@ use crate::error::{AppError, HtmlError};
 use crate::i18n::Lang;
 use crate::secret::Secret;
 
-/// Headers added to every response. The page needs no script, only its own stylesheet, icon and
-/// manifest, so the content security policy allows nothing else.
+/// Headers added to every response. The page loads only its own stylesheet, icon, manifest and
+/// live-results script (no inline code), which opens only its own stream, so the content
+/// security policy allows nothing else.
 pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self'; manifest-src 'self'; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         img-src 'self'; manifest-src 'self'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

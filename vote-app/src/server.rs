@@ -41,9 +41,12 @@ pub async fn serve(
         listener: Some(listener),
         closing: closing.clone(),
     };
-    let app = app.layer(axum::middleware::map_response(move |response| {
-        close_when(*closing.borrow(), response)
-    }));
+    let ends_streams = axum::Extension(Closing(closing.clone()));
+    let app = app
+        .layer(axum::middleware::map_response(move |response| {
+            close_when(*closing.borrow(), response)
+        }))
+        .layer(ends_streams);
     let last_answers = LAST_ANSWERS.min(drain_timeout);
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let graceful = async move {
@@ -68,6 +71,19 @@ pub async fn serve(
             tracing::warn!("drain timeout reached: closing remaining connections");
             Ok(())
         }
+    }
+}
+
+/// In every request's extensions when served by [`serve`]: completes once the server starts
+/// shutting down, so a response that would stream for ever (live results) ends, and the drain
+/// need not wait for it.
+#[derive(Debug, Clone)]
+pub struct Closing(watch::Receiver<bool>);
+
+impl Closing {
+    /// Completes when the shutdown starts (or the server is gone).
+    pub async fn wait(mut self) {
+        let _ = self.0.wait_for(|closing| *closing).await;
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::error::error_chain;
 use crate::ledger::Ledger;
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::{BackendError, MemoryStore, RedisStore, VoteStore};
@@ -54,6 +55,7 @@ pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
         "vote-app configured"
     );
     let votes = Votes::new(store, ledger, config.choices.clone(), config.instance_name.clone());
+    let live = (config.live_streams > 0).then(|| Live::start(&votes, config.live_streams));
     Ok(AppState {
         votes,
         title: config.title.as_str().into(),
@@ -61,6 +63,7 @@ pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
         admin_token: config.admin_token.clone(),
         metrics: Arc::new(Metrics::new()),
         ui_language: config.ui_language,
+        live,
     })
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::i18n::Lang;
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::votes::Votes;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The pages' language when the voter has not chosen one (`UI_LANGUAGE`).
     pub ui_language: Option<Lang>,
+    /// Live results for the page (`GET /live`); `None` when `LIVE_STREAMS=0`.
+    pub live: Option<Live>,
 }

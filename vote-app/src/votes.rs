@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::build_info;
 use crate::choice::{Choice, Choices};
@@ -61,6 +61,9 @@ pub struct Votes {
     instance: String,
     /// Where votes wait for the next batch.
     ballots: mpsc::Sender<recorder::Ballot>,
+    /// Notified whenever the counters change (a batch counted, a reset): live results read
+    /// them again.
+    changed: Arc<Notify>,
 }
 
 impl Votes {
@@ -72,6 +75,7 @@ impl Votes {
         choices: Choices,
         instance: String,
     ) -> Self {
+        let changed = Arc::new(Notify::new());
         let recorder = recorder::Recorder::new(
             store.clone(),
             ledger.clone(),
@@ -79,8 +83,8 @@ impl Votes {
             &instance,
             build_info::VERSION,
         );
-        let ballots = recorder.start();
-        Self { store, ledger, choices, instance, ballots }
+        let ballots = recorder.start(changed.clone());
+        Self { store, ledger, choices, instance, ballots, changed }
     }
 
     /// The configured choices.
@@ -96,6 +100,17 @@ impl Votes {
     /// The store, for `/ready`.
     pub fn store(&self) -> &dyn VoteStore {
         self.store.as_ref()
+    }
+
+    /// Notified whenever the counters change, by this instance or (while
+    /// [`Votes::watch_others`] runs) another.
+    pub fn changes(&self) -> &Arc<Notify> {
+        &self.changed
+    }
+
+    /// Passes on to [`Votes::changes`] the changes other instances make, for as long as it runs.
+    pub async fn watch_others(&self) {
+        self.store.watch(self.changed.clone()).await;
     }
 
     /// The current counts, rebuilding them from the ledger first if Redis lost them.
@@ -127,7 +142,9 @@ impl Votes {
         if let Some(ledger) = &self.ledger {
             ledger.reset(&self.instance).await?;
         }
-        self.store.reset(&self.choices).await
+        self.store.reset(&self.choices).await?;
+        self.changed.notify_one();
+        Ok(())
     }
 }
 

@@ -143,3 +143,17 @@ fn the_page_language_setting_is_fr_or_en() {
     let error = config("de").unwrap_err();
     assert_eq!((error.variable, error.shown.as_str()), ("UI_LANGUAGE", "\"de\""));
 }
+
+#[test]
+fn live_streams_default_to_128_and_zero_turns_them_off() {
+    let config = |value: Option<&str>| {
+        Config::from_lookup(|name| value.filter(|_| name == "LIVE_STREAMS").map(str::to_owned))
+    };
+    assert_eq!(config(None).unwrap().live_streams, 128);
+    assert_eq!(config(Some("0")).unwrap().live_streams, 0);
+    assert_eq!(config(Some(" 500 ")).unwrap().live_streams, 500);
+    for bad in ["-1", "many", "100001"] {
+        let error = config(Some(bad)).unwrap_err();
+        assert_eq!(error.variable, "LIVE_STREAMS", "{bad}");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod api;
 mod assets;
+mod live;
 mod ops;
 mod page;
 mod results;
@@ -18,6 +19,7 @@ pub fn all() -> Router<AppState> {
     Router::new()
         .merge(page::routes())
         .merge(assets::routes())
+        .merge(live::routes())
         .merge(results::routes())
         .merge(api::routes())
         .merge(ops::routes())

@@ -1,6 +1,7 @@
 //! The voting page, usable without JavaScript.
 //!
-//! - `GET /` shows the buttons and the counts (503 with a clear notice when storage is down).
+//! - `GET /` shows the buttons and the counts (503 with a clear notice when storage is down);
+//!   with JavaScript, the counts then follow every vote live ([`super::live`]).
 //! - `POST /` with `vote=<choice>` casts a vote, `vote=reset` + `admin_token` resets; both
 //!   answer 303 See Other back to `/` (POST-redirect-GET, so a refresh does not vote again). The
 //!   form may be URL-encoded or multipart ([`super::vote_form`]).
@@ -38,6 +39,8 @@ struct PageTemplate<'a> {
     /// The confirmation shown after a redirect.
     notice: Option<String>,
     reset_enabled: bool,
+    /// Whether the page loads the live-results script.
+    live: bool,
 }
 
 /// The query string set by the redirect after a vote or a reset.
@@ -73,6 +76,7 @@ async fn show(
         tally: tally.ok(),
         notice,
         reset_enabled: state.admin_token.is_some(),
+        live: state.live.is_some(),
     };
     (status, page).into_response()
 }

@@ -2,9 +2,10 @@
 //! else installed. Counts vanish on restart and are not shared between instances.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
@@ -85,6 +86,9 @@ impl VoteStore for MemoryStore {
         self.with_state(|state| state.counters = Some(zeros));
         Ok(())
     }
+
+    /// One process, one store: this instance's own changes are all there are.
+    async fn watch(&self, _changed: Arc<Notify>) {}
 
     async fn ping(&self) -> Result<(), BackendError> {
         Ok(())

@@ -9,6 +9,7 @@ mod redis;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
@@ -88,6 +89,11 @@ pub trait VoteStore: Send + Sync + std::fmt::Debug {
 
     /// Sets every count to zero (the batches held stay recorded).
     async fn reset(&self, choices: &Choices) -> Result<(), BackendError>;
+
+    /// Calls `changed.notify_one()` each time any instance changes the counters, for as long as
+    /// it runs (it reconnects by itself), so live results show votes cast elsewhere. The memory
+    /// store has no other instance to hear from: it returns at once.
+    async fn watch(&self, changed: Arc<Notify>);
 
     /// Succeeds when the backend answers, for `/ready`.
     async fn ping(&self) -> Result<(), BackendError>;

@@ -7,32 +7,38 @@
 //! and do not hold this batch yet" must be one atomic step, or a batch arriving just after Redis
 //! restarted empty would recreate the hash and hide that every earlier vote was lost, and a batch
 //! that a restore from the ledger already counted would be counted twice.
-
-use std::time::Duration;
+//!
+//! Every change to the counters is announced on the channel `<key>:changes` (by the add script
+//! itself, so a batch costs no extra round trip): each instance subscribes to it, and the live
+//! results of every open page follow votes cast on any instance.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
-use tokio::sync::OnceCell;
+use tokio::sync::{Notify, OnceCell};
 
 use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
 
 /// Adds a batch (ARGV: writer, number, the writer's last batch the counters must still hold,
-/// then choice and votes pairs) unless the counters hold it already; returns nil when the
-/// counters are gone or lost a batch of this writer.
+/// the channel announcing changes, then choice and votes pairs) unless the counters hold it
+/// already; returns nil when the counters are gone or lost a batch of this writer. A channel is
+/// not a key, so a cluster lets a script publish to it (and sends the message to every node).
 const ADD: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or 0)
 if held >= tonumber(ARGV[2]) then return 0 end
 if held < tonumber(ARGV[3]) then return false end
-for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1";
 
 /// Replaces the counters (ARGV: 1 to force, how many choices, choice and votes pairs, then
@@ -62,6 +68,11 @@ pub struct RedisStore {
     key: String,
     /// The hash of each writer's last batch added, in the counters' cluster slot.
     batches_key: String,
+    /// Where changes to the counters are announced (`<key>:changes`).
+    channel: String,
+    /// The subscriptions' own client: a subscribed connection can do nothing else. With a
+    /// cluster it talks to the node `REDIS_URL` names, which hears every node's messages.
+    subscriber: redis::Client,
     add: Script,
     rebuild: Script,
 }
@@ -74,6 +85,10 @@ impl std::fmt::Debug for RedisStore {
 
 /// How long connecting and each command may take, so a request never hangs on Redis.
 const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often a subscription is pinged: a connection that stopped answering (a network cut
+/// without a reset) is replaced instead of waiting silently for messages.
+const PING_EVERY: Duration = Duration::from_secs(10);
 
 impl RedisStore {
     /// Prepares the connection without opening it: the app starts, and says it is not ready,
@@ -99,9 +114,42 @@ impl RedisStore {
                 ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
             Redis::Single(manager)
         };
+        let subscriber = redis::Client::open(url.expose()).map_err(unavailable)?;
         let (add, rebuild) = (Script::new(ADD), Script::new(REBUILD));
-        let (key, batches_key) = (key.to_owned(), batches_key(key));
-        Ok(Self { redis, key, batches_key, add, rebuild })
+        let (batches_key, channel) = (batches_key(key), format!("{key}:changes"));
+        Ok(Self { redis, key: key.to_owned(), batches_key, channel, subscriber, add, rebuild })
+    }
+
+    /// Announces a change that no script announced (a reset, a rebuild).
+    async fn announce(&self, connection: &mut Connection) -> Result<(), BackendError> {
+        let publish = redis::cmd("PUBLISH").arg(&self.channel).arg("").to_owned();
+        publish.query_async::<()>(connection).await.map_err(unavailable)
+    }
+
+    /// One subscription to the changes: notifies once subscribed (changes may have been missed
+    /// while there was none), then at each message; returns when the connection is lost or
+    /// stops answering.
+    async fn listen(&self, changed: &Notify) -> Result<std::convert::Infallible, BackendError> {
+        let timed_out = || BackendError::unavailable("redis", "the subscription timed out");
+        let connect = tokio::time::timeout(TIMEOUT, self.subscriber.get_async_pubsub());
+        let (mut sink, mut messages) =
+            connect.await.map_err(|_| timed_out())?.map_err(unavailable)?.split();
+        sink.subscribe(&self.channel).await.map_err(unavailable)?;
+        tracing::debug!(channel = %self.channel, "listening for changes to the counters");
+        changed.notify_one();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        loop {
+            tokio::select! {
+                message = messages.next() => match message {
+                    Some(_) => changed.notify_one(),
+                    None => return Err(BackendError::unavailable("redis", "subscription closed")),
+                },
+                _ = ping.tick() => {
+                    let pong = tokio::time::timeout(TIMEOUT, sink.ping::<()>());
+                    pong.await.map_err(|_| timed_out())?.map_err(unavailable)?;
+                }
+            }
+        }
     }
 }
 
@@ -186,6 +234,7 @@ impl VoteStore for RedisStore {
         let mut connection = self.redis.connection().await?;
         let mut invocation = self.add.key(&self.key);
         invocation.key(&self.batches_key).arg(&*batch.writer).arg(batch.number).arg(last_held);
+        invocation.arg(&self.channel);
         for (choice, votes) in &batch.counts {
             invocation.arg(choice.as_str()).arg(*votes);
         }
@@ -216,13 +265,36 @@ impl VoteStore for RedisStore {
             invocation.arg(writer).arg(*number);
         }
         let rebuilt: i64 = invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
+        if rebuilt == 1 {
+            self.announce(&mut connection).await?;
+        }
         Ok(rebuilt == 1)
     }
 
     async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
         let mut connection = self.redis.connection().await?;
         let zeros: Vec<(&str, u64)> = choices.iter().map(|choice| (choice.as_str(), 0)).collect();
-        connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros).await.map_err(unavailable)
+        let reset = connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros);
+        reset.await.map_err(unavailable)?;
+        self.announce(&mut connection).await
+    }
+
+    /// Subscribes to `<key>:changes`, and subscribes again whenever the subscription is lost:
+    /// at once after one that lasted, then backing off up to 5 s while Redis is away.
+    async fn watch(&self, changed: Arc<Notify>) {
+        let first_delay = Duration::from_millis(250);
+        let mut delay = first_delay;
+        loop {
+            let started = tokio::time::Instant::now();
+            let Err(error) = self.listen(&changed).await;
+            if started.elapsed() > PING_EVERY {
+                delay = first_delay;
+            }
+            let error = crate::error::error_chain(&error);
+            tracing::warn!(%error, retry_in = ?delay, "live results: no Redis subscription");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
     }
 
     async fn ping(&self) -> Result<(), BackendError> {

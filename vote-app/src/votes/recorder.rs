@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::restore;
 use crate::choice::{Choice, Choices};
@@ -67,17 +67,21 @@ impl Recorder {
     }
 
     /// Starts recording on a task of its own; votes go in through the returned queue, and the
-    /// task ends once every sender is dropped and the queue is empty.
-    pub(super) fn start(self) -> mpsc::Sender<Ballot> {
+    /// task ends once every sender is dropped and the queue is empty. `changed` is notified
+    /// after each batch counted.
+    pub(super) fn start(self, changed: Arc<Notify>) -> mpsc::Sender<Ballot> {
         let (sender, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(self.run(queue));
+        tokio::spawn(self.run(queue, changed));
         sender
     }
 
-    async fn run(mut self, mut queue: mpsc::Receiver<Ballot>) {
+    async fn run(mut self, mut queue: mpsc::Receiver<Ballot>, changed: Arc<Notify>) {
         let mut ballots = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut ballots, MAX_BATCH).await > 0 {
             let result = self.record(&ballots).await;
+            if result.is_ok() {
+                changed.notify_one();
+            }
             for ballot in ballots.drain(..) {
                 // The voter may have gone; its vote is recorded all the same.
                 let _ = ballot.answer.send(result.clone());

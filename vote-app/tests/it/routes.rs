@@ -67,7 +67,8 @@ async fn the_page_shows_both_choices_the_counts_and_the_serving_instance() {
         "0 votes in all.",
         "<strong>blue-1</strong>",
         concat!("version ", env!("CARGO_PKG_VERSION")),
-        r#"aria-live="polite""#,
+        r#"<li data-choice="Cats">"#,
+        r#"<script src="/static/live.js" defer></script>"#,
     ] {
         assert!(page.contains(expected), "page lacks {expected:?}:\n{page}");
     }
