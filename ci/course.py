@@ -405,7 +405,8 @@ def describe(origin: dict[int, tuple[Block, int]], line: int) -> str:
     return f"{block.path}:{block.line + 1 + index}: {block.lines[index].strip()}"
 
 
-def run_chapter(root: Path, path: Path, blocks: list[Block], timeout: int) -> bool:
+def run_chapter(root: Path, path: Path, blocks: list[Block], timeout: int,
+                show_output: bool) -> bool:
     runnable = [b for b in blocks if b.mark == "run"]
     if not runnable:
         print(f"==> {path}: no run block")
@@ -445,6 +446,8 @@ def run_chapter(root: Path, path: Path, blocks: list[Block], timeout: int) -> bo
     removed = remove_containers()
     ok = status == 0
     if ok:
+        if show_output:
+            print(log_path.read_text(encoding="utf-8", errors="replace"))
         print(f"    passed in {elapsed:.0f} s")
     else:
         report_failure(work, origin, path, status, timeout)
@@ -542,6 +545,8 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="the tree to check (default: this repository)")
     parser.add_argument("--no-run", action="store_true", help="static checks only")
+    parser.add_argument("--show-output", action="store_true",
+                        help="print each chapter's output, also when it passes")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("COURSE_TIMEOUT", 300)),
                         help="seconds a chapter's commands may take (default 300)")
     args = parser.parse_args()
@@ -582,7 +587,7 @@ def main() -> int:
             fcntl.flock(lock, fcntl.LOCK_EX)
         for number in sorted(french_blocks):
             path, blocks = french_blocks[number]
-            if not run_chapter(root, path, blocks, args.timeout):
+            if not run_chapter(root, path, blocks, args.timeout, args.show_output):
                 return 1
     print(f"course: the run blocks of {len(french_blocks)} chapters passed")
     return 0

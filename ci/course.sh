@@ -13,14 +13,15 @@
 #     containers named cours-* are removed afterwards anyway.
 # The rules in detail: ci/course.py.
 #
-# Usage: ci/course.sh [--no-run] [--timeout SECONDS] [--root DIR] [CHAPTER...]
+# Usage: ci/course.sh [--no-run] [--show-output] [--timeout SECONDS] [--root DIR] [CHAPTER...]
 #   CHAPTER   01..10: check (and run) only these chapters; none: all ten, every one required
-#   --no-run  the checks without running the run blocks
+#   --no-run       the checks without running the run blocks
+#   --show-output  print what each chapter printed, also when it passes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-  -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 
 # shellcheck source=ci/python-tools.sh
