@@ -103,3 +103,44 @@ async fn the_page_is_served_through_the_router_with_the_upstream_named() {
     let status = stack.router().status().await.expect("/router/status is JSON");
     assert!(status.upstreams.even.healthy && status.upstreams.odd.healthy, "{status:?}");
 }
+
+/// Live results stream through the router as the vote-app sends them (the router neither
+/// buffers the stream nor times it out), and a page whose stream the router took to one instance
+/// sees the votes cast on both: the instances share their changes through Redis.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_results_stream_through_the_router_with_the_votes_cast_on_both_instances() {
+    let stack = spawn_routed_stack().await;
+    let url = format!("{}/live", stack.router().api.base());
+    let mut stream = reqwest::get(url).await.expect("the router answers /live");
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+
+    let mut buffer = String::new();
+    let mut next_total = async move || -> u64 {
+        loop {
+            if let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                if let Some(data) = event.strip_prefix("event: tally\ndata: ") {
+                    let tally: serde_json::Value =
+                        serde_json::from_str(data.trim_end()).expect("a tally event holds JSON");
+                    return tally["total"].as_u64().expect("a tally has a total");
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await;
+            let chunk = chunk.expect("an event within 5 s").expect("the stream reads");
+            let chunk = chunk.expect("the stream goes on");
+            buffer.push_str(std::str::from_utf8(&chunk).expect("events are UTF-8"));
+        }
+    };
+    assert_eq!(next_total().await, 0);
+    for (expected, instance) in [(1, &stack.instances[0]), (2, &stack.instances[1])] {
+        let answer = instance.api.vote("Cats").await.expect("the instance answers");
+        assert!(answer.status.is_success(), "{answer:?}");
+        let mut total = next_total().await;
+        while total < expected {
+            total = next_total().await;
+        }
+        assert_eq!(total, expected, "the vote on {} reached the stream", instance.name);
+    }
+}
