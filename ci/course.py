@@ -492,7 +492,7 @@ def stop_group(process: subprocess.Popen) -> str:
         except ProcessLookupError:
             break
         time.sleep(1)
-    return "; ".join(line.strip() for line in listing.splitlines())
+    return "; ".join(line.strip()[:100] for line in listing.splitlines())
 
 
 def group_alive(pgid: int) -> bool:
