@@ -11,6 +11,11 @@
 # VOTE_BASES=public on a host that can pull the public base images). Its Swarm tests need a
 # single-node swarm: made here, and left afterwards, when the engine is in none.
 #
+# Its browser tests drive headless Chromium through chromedriver (installed here when missing,
+# like the servers) and run axe-core's axe.min.js, which comes from the PyPI wheel
+# axe-core-python (npm is not reachable from every build machine) in a cached virtualenv. Their
+# paths reach the tests as VOTE_IT_CHROMEDRIVER and VOTE_IT_AXE_JS.
+#
 # Usage: ci/test.sh [extra arguments for cargo nextest run / cargo test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +30,12 @@ install_missing() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v openssl >/dev/null || missing+=(openssl)
   [ -n "$(postgres_bin)" ] || missing+=(postgresql)
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+  [ -n "${VOTE_IT_CHROMEDRIVER:-}" ] || command -v chromedriver >/dev/null ||
+    missing+=(chromium chromium-driver)
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
-    echo "ci/test.sh: please install ${missing[*]} (Redis and PostgreSQL servers)" >&2
+    echo "ci/test.sh: please install ${missing[*]} (Redis, PostgreSQL, Python venv, Chromium, chromedriver)" >&2
     exit 1
   fi
   echo "ci/test.sh: installing ${missing[*]}"
@@ -41,6 +49,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 install_missing
+# shellcheck source=ci/python-tools.sh
+. ci/python-tools.sh
+use_python_tools axe-core axe-core-python==0.1.0
+VOTE_IT_AXE_JS=${VOTE_IT_AXE_JS:-$(python3 -c 'import axe_core_python as axe, pathlib
+print(pathlib.Path(axe.__file__).with_name("axe.min.js"))')}
+VOTE_IT_CHROMEDRIVER=${VOTE_IT_CHROMEDRIVER:-$(command -v chromedriver)}
+export VOTE_IT_AXE_JS VOTE_IT_CHROMEDRIVER
+
 if [ -z "${VOTE_IT_APP_IMAGE:-}" ]; then
   eval "$(ci/build-images.sh)"
 fi
