@@ -8,7 +8,7 @@ use crate::error::error_chain;
 use crate::ledger::Ledger;
 use crate::live::Live;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{BackendError, MemoryStore, RedisStore, VoteStore};
 use crate::votes::Votes;
 
@@ -56,15 +56,15 @@ pub fn build_state(config: &Config) -> Result<AppState, StartupError> {
     );
     let votes = Votes::new(store, ledger, config.choices.clone(), config.instance_name.clone());
     let live = (config.live_streams > 0).then(|| Live::start(&votes, config.live_streams));
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         votes,
-        title: config.title.as_str().into(),
-        instance_name: config.instance_name.as_str().into(),
+        title: config.title.clone(),
+        instance_name: config.instance_name.clone(),
         admin_token: config.admin_token.clone(),
-        metrics: Arc::new(Metrics::new()),
+        metrics: Metrics::new(),
         ui_language: config.ui_language,
         live,
-    })
+    }))
 }
 
 /// Runs the ledger's migrations, retrying with backoff (up to 10 s apart) until PostgreSQL

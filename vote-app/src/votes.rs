@@ -6,6 +6,9 @@
 //! When PostgreSQL fails, a batch's votes get a 503 and none is counted. When Redis fails after
 //! the ledger took them, they are taken back out of the ledger and get a 503 too; only if that
 //! fails as well do they stay, and the counters take them before the next batch.
+//!
+//! Reads of the counts are shared the same way (see [`reads`]): the pages waiting when a read
+//! starts all get its answer, and none gets counts older than its request.
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use crate::choice::{Choice, Choices};
 use crate::ledger::Ledger;
 use crate::store::{BackendError, Counts, Snapshot, VoteStore};
 
+mod reads;
 mod recorder;
 
 /// The counts as voters see them: per choice, with the total and a share of it.
@@ -61,6 +65,8 @@ pub struct Votes {
     instance: String,
     /// Where votes wait for the next batch.
     ballots: mpsc::Sender<recorder::Ballot>,
+    /// Where requests for the counts wait for the next shared read.
+    reads: mpsc::Sender<reads::Answer>,
     /// Notified whenever the counters change (a batch counted, a reset): live results read
     /// them again.
     changed: Arc<Notify>,
@@ -84,7 +90,8 @@ impl Votes {
             build_info::VERSION,
         );
         let ballots = recorder.start(changed.clone());
-        Self { store, ledger, choices, instance, ballots, changed }
+        let reads = reads::start(store.clone(), ledger.clone(), choices.clone());
+        Self { store, ledger, choices, instance, ballots, reads, changed }
     }
 
     /// The configured choices.
@@ -113,26 +120,26 @@ impl Votes {
         self.store.watch(self.changed.clone()).await;
     }
 
-    /// The current counts, rebuilding them from the ledger first if Redis lost them.
+    /// The current counts, rebuilding them from the ledger first if Redis lost them: read after
+    /// this call, shared with the other requests waiting then ([`reads`]).
     pub async fn tally(&self) -> Result<Tally, BackendError> {
-        let counts = match self.store.counts(&self.choices).await {
-            Err(BackendError::Lost) => {
-                restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
-                self.store.counts(&self.choices).await?
-            }
-            counts => counts?,
-        };
-        Ok(Tally::new(counts))
+        let (answer, answered) = oneshot::channel();
+        self.reads.send(answer).await.map_err(|_| self.stopping())?;
+        answered.await.map_err(|_| self.stopping())?
     }
 
     /// Counts one vote; returns once its batch is stored in the ledger, if configured, and in
     /// the counters.
     pub async fn cast(&self, choice: &Choice) -> Result<(), BackendError> {
         let (answer, answered) = oneshot::channel();
-        let stopped = || BackendError::unavailable(self.store.backend(), "the app is stopping");
         let ballot = recorder::Ballot { choice: choice.clone(), answer };
-        self.ballots.send(ballot).await.map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        self.ballots.send(ballot).await.map_err(|_| self.stopping())?;
+        answered.await.map_err(|_| self.stopping())?
+    }
+
+    /// What a request gets when the tasks that read and record have stopped with the app.
+    fn stopping(&self) -> BackendError {
+        BackendError::unavailable(self.store.backend(), "the app is stopping")
     }
 
     /// Sets every count to zero, recording the reset in the ledger first so a later restore

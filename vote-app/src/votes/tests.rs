@@ -61,3 +61,63 @@ async fn concurrent_votes_are_all_counted() {
     }
     assert_eq!(counts(&votes.tally().await.unwrap()), [("Cats", 400, 80), ("Dogs", 100, 20)]);
 }
+
+/// The memory store, slowed down and counting its reads, as a Redis under load would be.
+#[derive(Debug, Default)]
+struct SlowReads {
+    store: MemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl VoteStore for SlowReads {
+    async fn add(&self, batch: &crate::store::Batch, last: u64) -> Result<(), BackendError> {
+        self.store.add(batch, last).await
+    }
+    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.store.counts(choices).await
+    }
+    async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
+        self.store.rebuild(snapshot, force).await
+    }
+    async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
+        self.store.reset(choices).await
+    }
+    async fn watch(&self, changed: Arc<tokio::sync::Notify>) {
+        self.store.watch(changed).await;
+    }
+    async fn ping(&self) -> Result<(), BackendError> {
+        self.store.ping().await
+    }
+    fn backend(&self) -> &'static str {
+        "slow"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_waiting_together_share_one_read_and_none_sees_counts_older_than_its_request() {
+    let store = Arc::new(SlowReads::default());
+    let choices = Choices::new("Cats", "Dogs").unwrap();
+    let votes = Votes::new(store.clone(), None, choices, "test".to_owned());
+    let cats = votes.choices().parse("Cats").unwrap().clone();
+    votes.cast(&cats).await.unwrap();
+    let reads_before = store.reads.load(std::sync::atomic::Ordering::SeqCst);
+
+    let pages: Vec<_> = (0..200)
+        .map(|_| {
+            let votes = votes.clone();
+            tokio::spawn(async move { votes.tally().await })
+        })
+        .collect();
+    // A vote acknowledged while those pages wait: a page asked for after it must show it.
+    votes.cast(&cats).await.unwrap();
+    let after_the_vote = votes.tally().await.unwrap();
+    for page in pages {
+        assert!(page.await.unwrap().unwrap().total >= 1);
+    }
+    assert_eq!(after_the_vote.total, 2, "read-your-writes");
+    let reads = store.reads.load(std::sync::atomic::Ordering::SeqCst) - reads_before;
+    assert!(reads <= 4, "201 page loads took {reads} reads");
+}
