@@ -157,7 +157,7 @@ pub(super) fn report(what: &str, tally: &Tally, converged: std::time::Duration) 
     );
 }
 
-async fn assert_no_failures(stack: &Stack, tally: &Tally) {
+pub(super) async fn assert_no_failures(stack: &Stack, tally: &Tally) {
     assert!(tally.requests > 0, "the load made no request");
     if tally.failures > 0 {
         panic!(
@@ -167,26 +167,4 @@ async fn assert_no_failures(stack: &Stack, tally: &Tally) {
             stack.router_errors().await.join("\n")
         );
     }
-}
-
-/// The failures that a POST cannot avoid when its connection breaks under it after it was sent:
-/// the router never sends a vote twice, so it answers 502 (and the vote is not acknowledged).
-/// At most `bound`, each a 502 that the router logged with the broken connection as its cause;
-/// anything else fails the test.
-pub(super) async fn assert_only_broken_exchanges(stack: &Stack, tally: &Tally, bound: u64) {
-    assert!(tally.requests > 0, "the load made no request");
-    let errors = stack.router_errors().await;
-    println!(
-        "the router's log lines of the {} failed requests:\n{}",
-        tally.failures,
-        errors.join("\n")
-    );
-    assert!(tally.failures <= bound, "more than {bound} failures: {tally:?}");
-    assert_eq!(u64::try_from(errors.len()).expect("a small number"), tally.failures, "{errors:?}");
-    let broken = |line: &&String| {
-        line.contains(r#""status":502"#)
-            && (line.contains("connection closed before message completed")
-                || line.contains("Connection reset by peer"))
-    };
-    assert!(errors.iter().all(|line| broken(&line)), "another kind of failure: {errors:?}");
 }
