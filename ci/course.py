@@ -278,6 +278,8 @@ def check_chapter_shape(root: Path, path: Path, twin: Path, problems: Problems) 
         problems.add(path, None, "no exercise: `<details><summary>Solution</summary>` is missing")
 
 
+# The dry runs already made (script and arguments): each runs once per check.
+DRY_RUNS_DONE: set[tuple[str, ...]] = set()
 REPO_SCRIPT = re.compile(r"(?:^|[\s;&|(])((?:\./)?(?:ci|deploy)/[\w./-]+\.sh)\b")
 
 
@@ -349,6 +351,9 @@ def dry_run(root: Path, scratch: Path, block: Block, command: str, script: str,
         argv = [str(path), "--help"]
     else:
         return
+    if tuple(argv) in DRY_RUNS_DONE:
+        return  # the same command, already run for an earlier block
+    DRY_RUNS_DONE.add(tuple(argv))
     no_az = scratch / "no-az"
     no_az.mkdir(exist_ok=True)
     (no_az / "az").write_text("#!/bin/sh\necho 'az must not run in a dry run' >&2\nexit 97\n")

@@ -3,7 +3,8 @@
 # ci/course.sh against small course trees made here: a good tree passes (its run blocks run and
 # its azure block is shellchecked); a failing run block is named by file and line with its
 # output; an unmarked shell block, French and English run blocks that differ, a broken link or
-# anchor, and a missing chapter each fail the check, saying where.
+# anchor, an azure block shellcheck flags, and a missing chapter each fail the check, saying
+# where.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -146,6 +147,12 @@ tree=$(good_tree anchors)
 sed -i 's|(#exercises)|(#exercices)|' "$tree/docs/course/08-kubernetes-strategies.md"
 assert_fails "a link to a missing heading fails" \
   'docs/course/08-kubernetes-strategies.md:[0-9]+: link #exercices: no heading' course "$tree" --no-run
+
+tree=$(good_tree shellcheck)
+sed -i 's|^az group list --output table .*|name=rg-$USER-vote; az group show --name $name|' \
+  "$tree/docs/cours/09-pipelines.md" "$tree/docs/course/09-pipelines.md"
+assert_fails "an azure block that shellcheck flags fails, at the flagged line" \
+  'docs/cours/09-pipelines.md:14: shellcheck: .*\[SC2086\]' course "$tree" --no-run
 
 tree=$(good_tree missing)
 rm "$tree/docs/course/10-observability-performance.md"
