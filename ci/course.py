@@ -337,7 +337,10 @@ def dry_run(root: Path, scratch: Path, block: Block, command: str, script: str,
         problems.add(block.path, block.line, f"{script}: no such script")
         return
     source = path.read_text(encoding="utf-8", errors="replace")
-    words = shlex.split(strip_comment(command))
+    try:
+        words = shlex.split(strip_comment(command))
+    except ValueError:  # a quote closed on another line: keep to --help
+        words = []
     start = next((i for i, w in enumerate(words) if w.removeprefix("./") == script.removeprefix("./")), None)
     arguments = words[start + 1:] if start is not None else []
     for stop, word in enumerate(arguments):
@@ -479,18 +482,16 @@ def chapter_environment(root: Path, work: Path) -> dict[str, str]:
 
 def stop_group(process: subprocess.Popen) -> str:
     """Kills what the chapter left in its process group; returns a description of it."""
-    try:
-        listing = subprocess.run(["ps", "-o", "pid=,args=", "-g", str(process.pid)],
-                                 capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        listing = ""
-    if not listing:
-        return ""
     deadline = time.monotonic() + 3  # a server told to stop may still be draining
     while time.monotonic() < deadline and group_alive(process.pid):
         time.sleep(0.1)
     if not group_alive(process.pid):
         return ""
+    try:
+        listing = subprocess.run(["ps", "-o", "pid=,args=", "-g", str(process.pid)],
+                                 capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:  # no ps: the processes are killed all the same
+        listing = f"process group {process.pid}"
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)

@@ -4,7 +4,7 @@
 # its azure block is shellchecked); a failing run block is named by file and line with its
 # output; an unmarked shell block, French and English run blocks that differ, a broken link or
 # anchor, an azure block shellcheck flags, and a missing chapter each fail the check, saying
-# where.
+# where; a process a chapter leaves running is killed and named.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -126,6 +126,14 @@ assert_output "No such file or directory" "the failing command's output is shown
 assert_output "passed in" "the chapters before it ran"
 echo "$output" | grep -q "==> docs/cours/04" && fail "the run stops at the first failing chapter"
 pass "the run stops at the first failing chapter"
+
+tree=$(good_tree leftovers)
+leftover="sleep $((4000 + RANDOM % 1000))"
+sed -i "s|^grep -q chapitre .*|&\n$leftover \&|" "$tree/docs/cours/01-le-projet.md" "$tree/docs/course/01-the-project.md"
+assert_ok "a chapter that leaves a process running still passes" course "$tree" 01
+assert_output "left processes running \(killed\): [0-9]+ $leftover" "the process is named in a warning"
+pgrep -f "^$leftover\$" >/dev/null && fail "the chapter's process group is killed"
+pass "the chapter's process group is killed"
 
 tree=$(good_tree unmarked)
 printf '\n```bash\necho hello\n```\n' >>"$tree/docs/course/05-secrets.md"
