@@ -15,8 +15,9 @@ Called by ci/course.sh, which puts shellcheck on PATH; see its header for the us
    literal arguments kept) when it has one, else with `--help`, with no `az` on PATH.
 6. The French tree's `run` blocks run, chapter by chapter: one bash script per chapter, its
    blocks in order, under `set -euo pipefail`, from the repository root, with HOME and TMPDIR in a
-   fresh temporary directory. The first failing command is reported as FILE:LINE with the
-   output. Afterwards the chapter's process group is killed and containers named `cours-*`
+   fresh temporary directory and the image variables of target/images.env (what
+   `eval "$(ci/build-images.sh)"` exports) when they are unset. The first failing command is
+   reported as FILE:LINE with the output. Afterwards the chapter's process group is killed and containers named `cours-*`
    are removed, as a safety net: a chapter stops what it starts.
 """
 
@@ -468,13 +469,22 @@ def run_chapter(root: Path, path: Path, blocks: list[Block], timeout: int,
 
 
 def chapter_environment(root: Path, work: Path) -> dict[str, str]:
-    """The environment of a chapter: HOME and TMPDIR fresh, the build caches kept."""
+    """The environment of a chapter: HOME and TMPDIR fresh, the build caches and image names
+    kept."""
     home = Path.home()
     env = dict(os.environ)
     env.setdefault("CARGO_HOME", str(home / ".cargo"))
     env.setdefault("RUSTUP_HOME", str(home / ".rustup"))
     env.setdefault("CARGO_TARGET_DIR", str(home / ".cache/vote-app-ci/target"))
     env.setdefault("VOTE_CI_CACHE", str(home / ".cache/vote-app-ci"))
+    # What `eval "$(ci/build-images.sh)"` exports (the local base images' names), as a student's
+    # shell holds them after chapter 3's build; set variables win.
+    images_env = root / os.environ.get("VOTE_IMAGES_ENV_FILE", "target/images.env")
+    if images_env.is_file():
+        for line in images_env.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^export ([A-Z_][A-Z0-9_]*)=(\S*)$", line)
+            if match:
+                env.setdefault(match.group(1), match.group(2))
     env.update(HOME=str(work / "home"), TMPDIR=str(work / "tmp"), COURSE_ROOT=str(root),
                COURSE_FAILURE=str(work / "failure"))
     return env
