@@ -4,7 +4,8 @@
 # its azure block is shellchecked); a failing run block is named by file and line with its
 # output; an unmarked shell block, French and English run blocks that differ, a broken link or
 # anchor, an azure block shellcheck flags, and a missing chapter each fail the check, saying
-# where; a process a chapter leaves running is killed and named.
+# where; a command still running at the timeout is named; a process a chapter leaves running is
+# killed and named.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -134,6 +135,12 @@ assert_ok "a chapter that leaves a process running still passes" course "$tree" 
 assert_output "left processes running \(killed\): [0-9]+ $leftover" "the process is named in a warning"
 pgrep -f "^$leftover\$" >/dev/null && fail "the chapter's process group is killed"
 pass "the chapter's process group is killed"
+
+tree=$(good_tree timeout)
+sed -i 's|^grep -q chapitre .*|&\nsleep 60|' "$tree/docs/cours/02-integration-continue.md" "$tree/docs/course/02-continuous-integration.md"
+assert_fails "a command still running at the timeout is named by file and line" \
+  'docs/cours/02-integration-continue.md:11: sleep 60' course "$tree" --timeout 2 02
+assert_output "still running after 2 s" "and the timeout is said"
 
 tree=$(good_tree unmarked)
 printf '\n```bash\necho hello\n```\n' >>"$tree/docs/course/05-secrets.md"
