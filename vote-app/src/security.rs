@@ -30,6 +30,8 @@ pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
 /// Middleware: adds [`SECURITY_HEADERS`] unless a handler already set one.
 pub async fn add_security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    // Room for them all at once, rather than the map growing header by header.
+    response.headers_mut().reserve(SECURITY_HEADERS.len());
     for (name, value) in SECURITY_HEADERS {
         response.headers_mut().entry(name).or_insert(HeaderValue::from_static(value));
     }
