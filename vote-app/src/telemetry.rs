@@ -1,17 +1,21 @@
 //! Logging: one subscriber for the process, JSON in containers, one line per request carrying
-//! a request id and the route template, written by a thread of its own ([`writer`]).
+//! a request id and the route template, written by a thread of their own ([`writer`]).
+//!
+//! The per-request line is formatted by [`RequestLogLayer`] itself rather than through a
+//! tracing event: it is the one line every request pays for. The app's other lines (startup,
+//! warnings, errors) go through tracing-subscriber, inside the request's span when there is one,
+//! so they carry the request id too.
 
+mod json;
+mod request_log;
+mod timestamp;
 mod writer;
 
 use std::sync::OnceLock;
 
-use axum::extract::MatchedPath;
-use axum::http::Request;
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
 
+pub use self::request_log::{RequestLog, RequestLogLayer};
 use self::writer::LogWriter;
 use crate::config::LogFormat;
 
@@ -39,6 +43,7 @@ pub fn init(format: LogFormat) {
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .fmt_fields(json::SpanFields)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
@@ -51,28 +56,8 @@ pub fn flush() {
     }
 }
 
-/// The span around each request: method, route template and the request id set by
-/// `SetRequestIdLayer`. The raw URI is left out: query strings may carry anything.
-fn request_span<B>(request: &Request<B>) -> Span {
-    let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
-    let request_id =
-        request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("-");
-    tracing::info_span!("request", method = %request.method(), route, request_id)
-}
-
-/// The trace layer's type, spelled once: HTTP classification, [`request_span`], no
-/// per-request start line, and an `info` line per response.
-pub type HttpTraceLayer<B> = TraceLayer<
-    SharedClassifier<ServerErrorsAsFailures>,
-    fn(&Request<B>) -> Span,
-    (),
-    DefaultOnResponse,
->;
-
-/// A tower-http trace layer that logs one line per response, at `info`.
-pub fn trace_layer<B>() -> HttpTraceLayer<B> {
-    TraceLayer::new_for_http()
-        .make_span_with(request_span as fn(&Request<B>) -> Span)
-        .on_request(())
-        .on_response(DefaultOnResponse::new().level(Level::INFO))
+/// The layer that gives each request its span (method, route template, request id) and logs
+/// one line, at `info`, when its response is ready.
+pub fn trace_layer() -> RequestLogLayer {
+    RequestLogLayer
 }

@@ -72,3 +72,17 @@ fn a_stalled_output_drops_lines_instead_of_blocking_and_says_how_many() {
     assert_eq!(kept.len() as u64 + dropped, 11, "{written}");
     assert_eq!(lines.last(), Some(&"{\"line\":10}"));
 }
+
+#[test]
+fn a_written_line_leaves_its_buffer_empty_for_the_next_line() {
+    let output = Output::default();
+    let writer = Box::leak(Box::new(LogWriter::start(output.clone(), true, 16).unwrap()));
+    let mut line = Vec::with_capacity(1_000);
+    line.extend_from_slice(b"{\"line\":1}\n");
+    writer.send(line);
+    writer.flush();
+    let reused = writer.buffer();
+    assert!(reused.is_empty() && reused.capacity() == 1_000, "{}", reused.capacity());
+    assert!(writer.buffer().capacity() < 1_000, "a buffer is handed out once");
+    assert_eq!(written(&output), "{\"line\":1}\n");
+}
