@@ -8,12 +8,17 @@
 #
 #   bench/vote-app.sh                    # needs: cargo, redis-server, PostgreSQL, wrk, curl
 #   DURATION=30s CONNECTIONS=128 bench/vote-app.sh
+#   bench/vote-app.sh log                # only the log line's cost: GET /health at info and warn,
+#                                        # ROUNDS (3) turns each, medians
+#   BINARY=/path/to/vote-app bench/vote-app.sh log   # a given build (e.g. an older one) instead
 #
 # wrk, Redis, PostgreSQL (fsync on, as in production) and the app share this machine's cores: the
 # figures are for this machine only. The app logs one line per request at info level, as in
 # production (to a file here).
 set -euo pipefail
 
+PART=${1:-all}
+[ "$PART" = all ] || [ "$PART" = log ] || { echo "usage: $0 [all|log]" >&2; exit 2; }
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
@@ -30,28 +35,35 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else 
 . "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-echo "== building the vote-app (release)"
-(cd "$repo" && cargo build --release --quiet -p vote-app)
+if [ -n "${BINARY:-}" ]; then
+    app_binary=$BINARY
+else
+    echo "== building the vote-app (release)"
+    (cd "$repo" && cargo build --release --quiet -p vote-app)
+    app_binary=$target/release/vote-app
+fi
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" &
 pids+=($!)
 
-pg_port=$(free_port)
-chmod 755 "$work"
-mkdir "$work/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
-as_postgres "$pg_bin/initdb" -D "$work/pg" -U vote --auth=trust >/dev/null
-as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
-    -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
 stop_postgres() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; }
-trap 'stop_postgres; cleanup' EXIT
+if [ "$PART" = all ]; then
+    pg_port=$(free_port)
+    chmod 755 "$work"
+    mkdir "$work/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+    as_postgres "$pg_bin/initdb" -D "$work/pg" -U vote --auth=trust >/dev/null
+    as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
+        -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
+    trap 'stop_postgres; cleanup' EXIT
+fi
 
 # Starts the app with the extra settings given; sets app_port.
 start_app() { # name, settings...
     local name=$1; shift
     app_port=$(free_port)
-    env PORT="$app_port" LOG_FORMAT=json "$@" "$target/release/vote-app" >"$work/$name.log" 2>&1 &
+    env PORT="$app_port" LOG_FORMAT=json "$@" "$app_binary" >"$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null && return
@@ -95,6 +107,31 @@ check_counted() { # key, acknowledged
     fi
 }
 
+# Prints the log line's cost from the two GET /health figures.
+log_cost() { # requests/s at info, at warn
+    echo "log line cost on GET /health:    $(python3 -c "print(f'{(1 - $1 / $2) * 100:.0f} %')") (goal <= 15 %: $1 req/s at info, $2 at warn)"
+}
+
+# Only the log line's cost: both apps run side by side and take turns, ROUNDS times, so that
+# what else the machine does weighs on both alike; the medians give the cost.
+if [ "$PART" = log ]; then
+    start_app plain REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=plain
+    info_port=$app_port
+    start_app quiet RUST_LOG=warn REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=quiet
+    warn_port=$app_port
+    info_rps=() warn_rps=()
+    for round in $(seq "${ROUNDS:-3}"); do
+        read -r rps _ < <(run "GET /health at info, round $round" "http://127.0.0.1:$info_port/health")
+        info_rps+=("$rps")
+        read -r rps _ < <(run "GET /health at warn, round $round" "http://127.0.0.1:$warn_port/health")
+        warn_rps+=("$rps")
+        echo "round $round: $(python3 -c "print(f'{(1 - ${info_rps[-1]} / $rps) * 100:.0f} %')")"
+    done
+    median() { python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+    log_cost "$(median "${info_rps[@]}")" "$(median "${warn_rps[@]}")"
+    exit 0
+fi
+
 echo "== redis-benchmark GET and INCR ($CONNECTIONS connections)"
 redis-benchmark -p "$redis_port" -c "$CONNECTIONS" -n 500000 -t get,incr --csv >"$work/redis.csv"
 redis_get=$(awk -F'"' '$2 == "GET" {print $4}' "$work/redis.csv")
@@ -127,7 +164,7 @@ printf '%-30s %12s %10s %10s %8s\n' "POST / (vote) with the ledger" "$lvote_rps"
 printf '%-30s %12s\n' "redis-benchmark GET" "$redis_get" "redis-benchmark INCR" "$redis_incr"
 echo
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
-echo "log line cost on GET /health:    $(python3 -c "print(f'{(1 - $health_rps / $quiet_rps) * 100:.0f} %')") (goal <= 15 %: $health_rps req/s at info, $quiet_rps at warn)"
+log_cost "$health_rps" "$quiet_rps"
 echo "votes with the ledger / without:  $(ratio "$lvote_rps" "$vote_rps")x (goal >= 0.5), p99 $lvote_p99 (goal <= 10ms)"
 echo "GET / / redis-benchmark GET:      $(ratio "$page_rps" "$redis_get")x (goal >= 0.6)"
 echo "votes / redis-benchmark INCR:     $(ratio "$vote_rps" "$redis_incr")x (goal >= 0.5)"
