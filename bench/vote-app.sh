@@ -3,8 +3,9 @@
 # PostgreSQL ledger, next to what Redis itself does at the same concurrency (redis-benchmark GET
 # and INCR), and what the per-request log line costs (`GET /health` at info and at warn): `GET /` (the page, read from Redis) and `POST /` with `vote=Cats`, the form the
 # original app's load tests post. Prints requests/s and p50/p99, then the ratios the README
-# quotes, then checks that every vote wrk saw acknowledged is counted (and, with the ledger, that
-# the ledger and the counters agree).
+# quotes, how long the app takes to be ready and the most memory it held under load, then checks
+# that every vote wrk saw acknowledged is counted (and, with the ledger, that the ledger and the
+# counters agree).
 #
 #   bench/vote-app.sh                    # needs: cargo, redis-server, PostgreSQL, wrk, curl
 #   DURATION=30s CONNECTIONS=128 bench/vote-app.sh
@@ -59,19 +60,28 @@ if [ "$PART" = all ]; then
     trap 'stop_postgres; cleanup' EXIT
 fi
 
-# Starts the app with the extra settings given; sets app_port.
+# Starts the app with the extra settings given; sets app_port, app_pid and ready_ms (from the
+# start to the first 200 on /ready, polled every 10 ms).
 start_app() { # name, settings...
-    local name=$1; shift
+    local name=$1 began; shift
     app_port=$(free_port)
+    began=$(date +%s%N)
     env PORT="$app_port" LOG_FORMAT=json "$@" "$app_binary" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null && return
-        sleep 0.1
+    app_pid=$!
+    pids+=("$app_pid")
+    for _ in $(seq 1000); do
+        if curl -sf "http://127.0.0.1:$app_port/ready" >/dev/null; then
+            ready_ms=$((($(date +%s%N) - began) / 1000000))
+            return
+        fi
+        sleep 0.01
     done
     cat "$work/$name.log"
     exit 1
 }
+
+# The most memory the app's process has held so far, in MB.
+peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$app_pid/status"; }
 
 cat >"$work/vote.lua" <<'LUA'
 wrk.method = "POST"
@@ -138,19 +148,23 @@ redis_get=$(awk -F'"' '$2 == "GET" {print $4}' "$work/redis.csv")
 redis_incr=$(awk -F'"' '$2 == "INCR" {print $4}' "$work/redis.csv")
 
 start_app plain REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=plain
+plain_ready_ms=$ready_ms
 read -r health_rps _ _ _ _ < <(run "GET /health, a log line each" "http://127.0.0.1:$app_port/health")
 read -r page_rps page_p50 page_p99 _ page_bad < <(run "GET /" "http://127.0.0.1:$app_port/")
 read -r vote_rps vote_p50 vote_p99 vote_n vote_bad < <(run "POST / vote" -s "$work/vote.lua" "http://127.0.0.1:$app_port/")
 check_counted plain "$((vote_n - vote_bad))"
+plain_rss=$(peak_rss_mb)
 
 start_app quiet RUST_LOG=warn REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=quiet
 read -r quiet_rps _ _ _ _ < <(run "GET /health, no log line" "http://127.0.0.1:$app_port/health")
 
 start_app ledger REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY=ledger \
     DATABASE_URL="postgres://vote@127.0.0.1:$pg_port/postgres"
+ledger_ready_ms=$ready_ms
 read -r lpage_rps lpage_p50 lpage_p99 _ lpage_bad < <(run "GET / with the ledger" "http://127.0.0.1:$app_port/")
 read -r lvote_rps lvote_p50 lvote_p99 lvote_n lvote_bad < <(run "POST / vote with the ledger" -s "$work/vote.lua" "http://127.0.0.1:$app_port/")
 check_counted ledger "$((lvote_n - lvote_bad))"
+ledger_rss=$(peak_rss_mb)
 ledger_rows=$(as_postgres "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U vote -d postgres -tAc "SELECT count(*) FROM votes")
 in_redis=$(redis-cli -p "$redis_port" HGET ledger Cats)
 echo "ledger: $ledger_rows rows, counters: $in_redis"
@@ -168,3 +182,5 @@ log_cost "$health_rps" "$quiet_rps"
 echo "votes with the ledger / without:  $(ratio "$lvote_rps" "$vote_rps")x (goal >= 0.5), p99 $lvote_p99 (goal <= 10ms)"
 echo "GET / / redis-benchmark GET:      $(ratio "$page_rps" "$redis_get")x (goal >= 0.6)"
 echo "votes / redis-benchmark INCR:     $(ratio "$vote_rps" "$redis_incr")x (goal >= 0.5)"
+echo "ready after start:                $plain_ready_ms ms, $ledger_ready_ms ms with the ledger (goal <= 100 ms)"
+echo "peak memory (VmHWM) after load:   $plain_rss MB, $ledger_rss MB with the ledger (goal <= 20 MB)"
