@@ -21,6 +21,39 @@ build_router() {
     (cd "$repo" && cargo build --release --quiet -p router)
 }
 
+# Sets app_binary: BINARY when given (a build to compare, e.g. an older one), else the release
+# build of the vote-app, built now.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+vote_app_binary() {
+    if [ -n "${BINARY:-}" ]; then
+        app_binary=$BINARY
+    else
+        echo "== building the vote-app (release)"
+        (cd "$repo" && cargo build --release --quiet -p vote-app)
+        app_binary=$target/release/vote-app
+    fi
+}
+
+# For a process started under `valgrind --tool=callgrind --instr-atstart=no
+# --callgrind-out-file=$work/callgrind.%p` as PID: warms it up with 3 s of wrk on URL, counts
+# its instructions during DURATION of wrk at CONNECTIONS, stops it, and prints
+# "label requests instructions-per-request".
+callgrind_per_request() { # pid, url, label
+    local pid=$1 url=$2 label=$3 requests
+    wait_for "$url"
+    wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null
+    callgrind_control --instr=on "$pid" >/dev/null 2>&1
+    requests=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" | awk '/requests in/ { print $1 }')
+    callgrind_control --instr=off "$pid" >/dev/null 2>&1
+    callgrind_control --dump "$pid" >/dev/null 2>&1
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    awk -v label="$label" -v requests="$requests" '
+        /^totals:/ { total += $2 }
+        END { printf "%-12s %9d %12.0f\n", label, requests, total / requests }
+    ' "$work"/callgrind.*
+}
+
 # nginx needs writable temp paths; everything lives in $work.
 nginx_common="pid $work/\$name.pid; error_log $work/\$name.error.log warn;"
 write_nginx_conf() { # name, body

@@ -20,8 +20,7 @@ done
 . "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-echo "== building the vote-app (release)"
-(cd "$repo" && cargo build --release --quiet -p vote-app)
+vote_app_binary
 
 redis_port=$(free_port)
 start redis redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no
@@ -30,7 +29,7 @@ voted_port=$(free_port)
 for instance in watched voted; do
     port_var=${instance}_port
     start "$instance" env RUST_LOG=warn PORT="${!port_var}" INSTANCE_NAME="$instance" \
-        REDIS_URL="redis://127.0.0.1:$redis_port/0" "$target/release/vote-app"
+        REDIS_URL="redis://127.0.0.1:$redis_port/0" "$app_binary"
 done
 wait_for "http://127.0.0.1:$watched_port/ready"
 wait_for "http://127.0.0.1:$voted_port/ready"

@@ -42,21 +42,7 @@ measure() { # label, [VAR=value...] command...
     rm -f "$work"/callgrind.*
     env "${vars[@]}" valgrind --tool=callgrind --instr-atstart=no \
         --callgrind-out-file="$work/callgrind.%p" "$@" >"$work/$label.out" 2>&1 &
-    local pid=$!
-    wait_for "http://127.0.0.1:$PROXY_PORT/"
-    wrk -t1 -c"$CONNECTIONS" -d3s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
-    callgrind_control --instr=on "$pid" >/dev/null 2>&1
-    local requests
-    requests=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$PROXY_PORT/" |
-        awk '/requests in/ { print $1 }')
-    callgrind_control --instr=off "$pid" >/dev/null 2>&1
-    callgrind_control --dump "$pid" >/dev/null 2>&1
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-    awk -v label="$label" -v requests="$requests" '
-        /^totals:/ { total += $2 }
-        END { printf "%-12s %9d %12.0f\n", label, requests, total / requests }
-    ' "$work"/callgrind.*
+    callgrind_per_request "$!" "http://127.0.0.1:$PROXY_PORT/" "$label"
 }
 
 echo "== callgrind, wrk -t1 -c$CONNECTIONS -d$DURATION after a 3 s warm-up, $(date -u +%FT%TZ)"

@@ -22,13 +22,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-if [ -n "${BINARY:-}" ]; then
-    app_binary=$BINARY
-else
-    echo "== building the vote-app (release)"
-    (cd "$repo" && cargo build --release --quiet -p vote-app)
-    app_binary=$target/release/vote-app
-fi
+vote_app_binary
 
 # Prints "level requests instructions-per-request" for the app at RUST_LOG=level.
 measure() { # level
@@ -37,24 +31,11 @@ measure() { # level
     env PORT="$APP_PORT" LOG_FORMAT=json RUST_LOG="$1" valgrind --tool=callgrind \
         --instr-atstart=no --callgrind-out-file="$work/callgrind.%p" "$app_binary" \
         >"$work/$1.out" 2>&1 &
-    local pid=$!
-    wait_for "$url"
-    wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null
-    callgrind_control --instr=on "$pid" >/dev/null 2>&1
-    local requests
-    requests=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" | awk '/requests in/ { print $1 }')
-    callgrind_control --instr=off "$pid" >/dev/null 2>&1
-    callgrind_control --dump "$pid" >/dev/null 2>&1
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-    awk -v level="$1" -v requests="$requests" '
-        /^totals:/ { total += $2 }
-        END { printf "%-6s %9d %12.0f\n", level, requests, total / requests }
-    ' "$work"/callgrind.*
+    callgrind_per_request "$!" "$url" "$1"
 }
 
 info=$(measure info)
 warn=$(measure warn)
-printf '%-6s %9s %12s\n' level requests instructions/request
+printf '%-12s %9s %12s\n' level requests instructions/request
 printf '%s\n' "$info" "$warn"
 echo "log line cost on GET /health: $(python3 -c "print(f'{(${info##* } / ${warn##* } - 1) * 100:.1f} %')") more instructions at info than at warn"

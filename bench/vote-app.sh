@@ -36,13 +36,7 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else 
 . "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-if [ -n "${BINARY:-}" ]; then
-    app_binary=$BINARY
-else
-    echo "== building the vote-app (release)"
-    (cd "$repo" && cargo build --release --quiet -p vote-app)
-    app_binary=$target/release/vote-app
-fi
+vote_app_binary
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" &
