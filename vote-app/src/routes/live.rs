@@ -45,7 +45,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// What a `tally` event holds: the numbers, and the texts the page shows for them, formatted
 /// here so they read exactly as the server-rendered page does.
 #[derive(Debug, Serialize)]
-pub(super) struct TallyEvent<'a> {
+struct TallyEvent<'a> {
     total: u64,
     /// `12 votes in all` / `12 votes au total`.
     total_text: String,
@@ -64,7 +64,7 @@ struct ChoiceEvent<'a> {
 }
 
 impl<'a> TallyEvent<'a> {
-    pub(super) fn new(tally: &'a Tally, lang: Lang) -> Self {
+    fn new(tally: &'a Tally, lang: Lang) -> Self {
         let line = |line: &'a crate::votes::ChoiceCount| ChoiceEvent {
             name: line.name.as_str(),
             votes: line.votes,
