@@ -98,15 +98,20 @@ async fn a_vote_on_another_instance_reaches_this_instances_streams_through_redis
     let odd = spawn_app(&settings("odd")).await;
     even.wait_until_ready(Duration::from_secs(10)).await;
     odd.wait_until_ready(Duration::from_secs(10)).await;
-    let mut watching_even = Stream::open(&even.client, even.url("/live"), "en").await;
-    let first = votes_for(&watching_even.next_tally(LIVE_WITHIN).await, "Dogs");
-
+    // A first vote creates the counters, a change announced by the rebuild that seeds them: the
+    // vote this test times is then announced by the script that adds it, as most votes are.
     assert_eq!(odd.vote("Dogs").await, 303);
+    let mut watching_even = Stream::open(&even.client, even.url("/live"), "en").await;
     let mut tally = watching_even.next_tally(LIVE_WITHIN).await;
-    while votes_for(&tally, "Dogs") == first {
+    while votes_for(&tally, "Dogs") < 1 {
         tally = watching_even.next_tally(LIVE_WITHIN).await;
     }
-    assert_eq!(votes_for(&tally, "Dogs"), first + 1);
+
+    assert_eq!(odd.vote("Dogs").await, 303);
+    while votes_for(&tally, "Dogs") < 2 {
+        tally = watching_even.next_tally(LIVE_WITHIN).await;
+    }
+    assert_eq!(votes_for(&tally, "Dogs"), 2);
 }
 
 #[tokio::test]
