@@ -105,7 +105,10 @@ async fn follow(votes: Votes, latest: Latest) {
                 });
             }
             // The page's own requests report an outage; viewers keep the last counts.
-            Err(error) => tracing::debug!(%error, "live results: counts unavailable"),
+            Err(error) => {
+                let error = crate::error::error_chain(&error);
+                tracing::debug!(%error, "live results: counts unavailable");
+            }
         }
         tokio::time::sleep(MIN_INTERVAL).await;
     }

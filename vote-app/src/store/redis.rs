@@ -120,10 +120,15 @@ impl RedisStore {
         Ok(Self { redis, key: key.to_owned(), batches_key, channel, subscriber, add, rebuild })
     }
 
-    /// Announces a change that no script announced (a reset, a rebuild).
-    async fn announce(&self, connection: &mut Connection) -> Result<(), BackendError> {
+    /// Announces a change that no script announced (a reset, a rebuild). The change is made
+    /// whether or not the announcement gets through: live results then catch up at their next
+    /// read (within 15 s), so a lost announcement fails nothing.
+    async fn announce(&self, connection: &mut Connection) {
         let publish = redis::cmd("PUBLISH").arg(&self.channel).arg("").to_owned();
-        publish.query_async::<()>(connection).await.map_err(unavailable)
+        if let Err(error) = publish.query_async::<()>(connection).await {
+            let error = crate::error::error_chain(&error);
+            tracing::debug!(%error, "live results: a change could not be announced");
+        }
     }
 
     /// One subscription to the changes: notifies once subscribed (changes may have been missed
@@ -266,7 +271,7 @@ impl VoteStore for RedisStore {
         }
         let rebuilt: i64 = invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
         if rebuilt == 1 {
-            self.announce(&mut connection).await?;
+            self.announce(&mut connection).await;
         }
         Ok(rebuilt == 1)
     }
@@ -276,7 +281,8 @@ impl VoteStore for RedisStore {
         let zeros: Vec<(&str, u64)> = choices.iter().map(|choice| (choice.as_str(), 0)).collect();
         let reset = connection.hset_multiple::<_, _, _, ()>(&self.key, &zeros);
         reset.await.map_err(unavailable)?;
-        self.announce(&mut connection).await
+        self.announce(&mut connection).await;
+        Ok(())
     }
 
     /// Subscribes to `<key>:changes`, and subscribes again whenever the subscription is lost:
