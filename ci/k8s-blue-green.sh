@@ -26,7 +26,9 @@ k() { kubectl --namespace "$namespace" "$@"; }
 smoke() {
   local log forwarder port=""
   log=$(mktemp)
-  k port-forward "service/$1" :80 >"$log" 2>&1 &
+  # kubectl itself in the background (not the `k` function, whose subshell would be what $!
+  # names), so that killing $forwarder stops the port-forward.
+  kubectl --namespace "$namespace" port-forward "service/$1" :80 >"$log" 2>&1 &
   forwarder=$!
   for _ in $(seq 100); do
     port=$(sed -nE 's/^Forwarding from 127\.0\.0\.1:([0-9]+) .*/\1/p' "$log" | head -n 1)

@@ -115,4 +115,7 @@ blue_green_state "$healthy" "$broken"
 assert_fails "a failed smoke test after the switch switches back" "switched back to blue" \
   "$ci/k8s-blue-green.sh" strategy-blue-green
 assert_eq blue "$(state services.vote-app.slot)" "blue is live again"
+# Every smoke test's port-forward is stopped when it is done (this run's stand-ins log to $work).
+assert_eq 0 "$(pgrep -fc "fake/kubectl --namespace strategy-blue-green port-forward" || true)" \
+  "no port-forward is left running"
 finish
