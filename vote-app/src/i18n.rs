@@ -3,15 +3,18 @@
 //!
 //! The language is, in order: the voter's choice (the switch's `?lang=` link, then kept in a
 //! `lang` cookie), the operator's (`UI_LANGUAGE`), the browser's (`Accept-Language`, French when
-//! preferred), English. The [`choose`] middleware works it out once per request and puts it in
+//! preferred), English. The [`ChooseLanguage`] layer works it out once per request and puts it in
 //! the request's extensions, where handlers and the error page find it. The JSON API and the
 //! logs stay in English; choices are shown as configured.
+
+use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
+use futures_util::future::{BoxFuture, Either};
+use tower::{Layer, Service};
 
 /// A language the pages are written in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -170,16 +173,55 @@ pub fn negotiate(
     (cookie.or(configured).or_else(accepted).unwrap_or_default(), false)
 }
 
-/// Middleware: puts the request's [`Lang`] in its extensions, and keeps a switched language in
-/// a cookie. `configured` is the operator's `UI_LANGUAGE`.
-pub async fn choose(configured: Option<Lang>, mut request: Request, next: Next) -> Response {
-    let (lang, switched) = negotiate(request.uri().query(), request.headers(), configured);
-    request.extensions_mut().insert(lang);
-    let mut response = next.run(request).await;
-    if switched {
-        response.headers_mut().append(SET_COOKIE, lang.cookie());
+/// Adds [`ChooseLanguage`] around a service; `configured` is the operator's `UI_LANGUAGE`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChooseLanguageLayer {
+    pub configured: Option<Lang>,
+}
+
+impl<S> Layer<S> for ChooseLanguageLayer {
+    type Service = ChooseLanguage<S>;
+
+    fn layer(&self, inner: S) -> ChooseLanguage<S> {
+        ChooseLanguage { inner, configured: self.configured }
     }
-    response
+}
+
+/// Puts the request's [`Lang`] in its extensions, and keeps a switched language in a cookie.
+/// Only a switch, whose answer must set the cookie, costs a boxed future.
+#[derive(Debug, Clone)]
+pub struct ChooseLanguage<S> {
+    inner: S,
+    configured: Option<Lang>,
+}
+
+impl<S> Service<Request> for ChooseLanguage<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    /// The service's own answer, or (after a switch) that answer with the cookie.
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, S::Error>>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let (lang, switched) = negotiate(request.uri().query(), request.headers(), self.configured);
+        request.extensions_mut().insert(lang);
+        let response = self.inner.call(request);
+        if !switched {
+            return Either::Left(response);
+        }
+        Either::Right(Box::pin(async move {
+            let mut response = response.await?;
+            response.headers_mut().append(SET_COOKIE, lang.cookie());
+            Ok(response)
+        }))
+    }
 }
 
 /// The pages' fixed strings in one language, each field named after what it says.

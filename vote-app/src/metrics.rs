@@ -3,16 +3,18 @@
 //! Labels are route templates (`/api/votes`), never raw URIs, so a scanner requesting random
 //! paths cannot blow up the number of series.
 
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
+use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use tower::{Layer, Service};
 
 use crate::state::AppState;
 
@@ -86,18 +88,58 @@ impl Default for Metrics {
     }
 }
 
-/// Middleware: counts each request and observes its latency under its route template.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let metrics = &state.metrics;
-    metrics.requests.get_or_create(&RequestLabels { route: route.clone(), method, status }).inc();
-    metrics.latency.get_or_create(&RouteLabels { route }).observe(started.elapsed().as_secs_f64());
-    response
+/// Adds [`Track`] around a service.
+#[derive(Debug, Clone)]
+pub struct TrackLayer {
+    pub state: AppState,
+}
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track { inner, state: self.state.clone() }
+    }
+}
+
+/// Counts each request and observes its latency under its route template.
+#[derive(Debug, Clone)]
+pub struct Track<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Track<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+        let method = request.method().as_str().to_owned();
+        let started = Instant::now();
+        let response = self.inner.call(request);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let response = response.await?;
+            let status = response.status().as_u16();
+            let metrics = &state.metrics;
+            let requests = RequestLabels { route: route.clone(), method, status };
+            metrics.requests.get_or_create(&requests).inc();
+            let latency = started.elapsed().as_secs_f64();
+            metrics.latency.get_or_create(&RouteLabels { route }).observe(latency);
+            Ok(response)
+        })
+    }
 }

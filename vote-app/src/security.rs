@@ -1,10 +1,14 @@
 //! Browser-facing protections: security headers on every response, refusal of cross-origin
 //! POSTs, and the admin-token check for resets.
 
+use std::future::{self, Ready};
+use std::task::{Context, Poll};
+
 use axum::extract::Request;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
+use tower::{Layer, Service};
 
 use crate::error::{AppError, HtmlError};
 use crate::i18n::Lang;
@@ -27,9 +31,8 @@ pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
 ];
 
-/// Middleware: adds [`SECURITY_HEADERS`] unless a handler already set one.
-pub async fn add_security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+/// Adds [`SECURITY_HEADERS`] to a response unless its handler already set one.
+pub fn add_security_headers(mut response: Response) -> Response {
     // Room for them all at once, rather than the map growing header by header.
     response.headers_mut().reserve(SECURITY_HEADERS.len());
     for (name, value) in SECURITY_HEADERS {
@@ -38,17 +41,56 @@ pub async fn add_security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Middleware: refuses a state-changing request that another site's page sent (403), so a
-/// malicious page cannot make a visitor's browser vote or reset. The refusal takes the shape of
-/// what was posted to: the JSON error for `/api/*`, the HTML error page for the page's form.
-pub async fn refuse_cross_origin(request: Request, next: Next) -> Response {
+/// Adds [`RefuseCrossOrigin`] around a service.
+#[derive(Debug, Clone, Copy)]
+pub struct RefuseCrossOriginLayer;
+
+impl<S> Layer<S> for RefuseCrossOriginLayer {
+    type Service = RefuseCrossOrigin<S>;
+
+    fn layer(&self, inner: S) -> RefuseCrossOrigin<S> {
+        RefuseCrossOrigin { inner }
+    }
+}
+
+/// Refuses a state-changing request that another site's page sent (403), so a malicious page
+/// cannot make a visitor's browser vote or reset; passes every other request on.
+#[derive(Debug, Clone)]
+pub struct RefuseCrossOrigin<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for RefuseCrossOrigin<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    /// The refusal, ready at once, or the service's own answer.
+    type Future = Either<Ready<Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match cross_origin_refusal(&request) {
+            Some(refusal) => Either::Left(future::ready(Ok(refusal))),
+            None => Either::Right(self.inner.call(request)),
+        }
+    }
+}
+
+/// The 403 for a state-changing request from another site, in the shape of what was posted
+/// to: the JSON error for `/api/*`, the HTML error page for the page's form.
+fn cross_origin_refusal(request: &Request) -> Option<Response> {
     if request.method().is_safe() || is_same_origin(request.headers()) {
-        next.run(request).await
+        None
     } else if request.uri().path().starts_with("/api/") {
-        AppError::CrossOrigin.into_response()
+        Some(AppError::CrossOrigin.into_response())
     } else {
         let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
-        HtmlError::new(AppError::CrossOrigin, lang).into_response()
+        Some(HtmlError::new(AppError::CrossOrigin, lang).into_response())
     }
 }
 

@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::serve::Listener;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
+use tower::util::MapResponseLayer;
 
 /// After the shutdown signal, how long open connections get answers, each with
 /// `Connection: close`, before the server closes the idle ones.
@@ -43,9 +44,7 @@ pub async fn serve(
     };
     let ends_streams = axum::Extension(Closing(closing.clone()));
     let app = app
-        .layer(axum::middleware::map_response(move |response| {
-            close_when(*closing.borrow(), response)
-        }))
+        .layer(MapResponseLayer::new(move |response| close_when(*closing.borrow(), response)))
         .layer(ends_streams);
     let last_answers = LAST_ANSWERS.min(drain_timeout);
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
@@ -89,7 +88,7 @@ impl Closing {
 
 /// `response`, marked as the connection's last when `closing` (hyper then closes it once the
 /// response is written).
-async fn close_when(closing: bool, mut response: Response) -> Response {
+fn close_when(closing: bool, mut response: Response) -> Response {
     if closing {
         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     }
