@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use futures_util::{StreamExt, stream};
-use serde::Serialize;
 
+use super::TallyText;
 use crate::i18n::Lang;
 use crate::live::Viewer;
 use crate::server::Closing;
@@ -40,41 +40,6 @@ const RECONNECT: Duration = Duration::from_secs(2);
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/live", get(stream)).route("/static/live.js", get(script))
-}
-
-/// What a `tally` event holds: the numbers, and the texts the page shows for them, formatted
-/// here so they read exactly as the server-rendered page does.
-#[derive(Debug, Serialize)]
-struct TallyEvent<'a> {
-    total: u64,
-    /// `12 votes in all` / `12 votes au total`.
-    total_text: String,
-    choices: Vec<ChoiceEvent<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct ChoiceEvent<'a> {
-    name: &'a str,
-    votes: u64,
-    percent: u64,
-    /// `1,234 (56%)` / `1 234 (56 %)`.
-    count_text: String,
-    /// `56%` / `56 %`.
-    percent_text: String,
-}
-
-impl<'a> TallyEvent<'a> {
-    fn new(tally: &'a Tally, lang: Lang) -> Self {
-        let line = |line: &'a crate::votes::ChoiceCount| ChoiceEvent {
-            name: line.name.as_str(),
-            votes: line.votes,
-            percent: line.percent,
-            count_text: format!("{} ({})", lang.number(line.votes), lang.percent(line.percent)),
-            percent_text: lang.percent(line.percent),
-        };
-        let total_text = format!("{} {}", lang.votes(tally.total), lang.texts().in_all);
-        Self { total: tally.total, total_text, choices: tally.choices.iter().map(line).collect() }
-    }
 }
 
 async fn stream(
@@ -120,7 +85,7 @@ async fn next_event(mut watch: Watch) -> Option<(Result<Event, Infallible>, Watc
         () = closing => return None,
         () = tokio::time::sleep_until(watch.ends) => return None,
     };
-    let data = serde_json::to_string(&TallyEvent::new(&tally, watch.lang)).ok()?;
+    let data = serde_json::to_string(&TallyText::new(&tally, watch.lang)).ok()?;
     Some((Ok(Event::default().event("tally").data(data)), watch))
 }
 

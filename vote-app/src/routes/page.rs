@@ -16,14 +16,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::Chrome;
 use super::vote_form::VoteForm;
+use super::{Chrome, TallyText};
 use crate::choice::RESET;
 use crate::error::{AppError, HtmlError};
 use crate::i18n::Lang;
 use crate::security::check_admin_token;
 use crate::state::AppState;
-use crate::votes::Tally;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/", get(show).post(submit))
@@ -35,7 +34,7 @@ struct PageTemplate<'a> {
     chrome: Chrome<'a>,
     choice_names: Vec<&'a str>,
     /// `None` when storage is down: the page then says votes are unavailable.
-    tally: Option<Tally>,
+    tally: Option<TallyText<'a>>,
     /// The confirmation shown after a redirect.
     notice: Option<String>,
     reset_enabled: bool,
@@ -56,11 +55,11 @@ async fn show(
     Query(outcome): Query<Outcome>,
 ) -> Response {
     let tally = state.votes.tally().await.map_err(AppError::from);
-    let status = match &tally {
-        Ok(_) => StatusCode::OK,
+    let (tally, status) = match &tally {
+        Ok(tally) => (Some(TallyText::new(tally, lang)), StatusCode::OK),
         Err(error) => {
             error.log();
-            error.status()
+            (None, error.status())
         }
     };
     let voted = outcome.voted.as_deref().and_then(|name| state.votes.choices().parse(name));
@@ -73,7 +72,7 @@ async fn show(
     let page = PageTemplate {
         chrome: Chrome::new(&state, lang),
         choice_names: state.votes.choices().iter().map(|choice| choice.as_str()).collect(),
-        tally: tally.ok(),
+        tally,
         notice,
         reset_enabled: state.admin_token.is_some(),
         live: state.live.is_some(),
