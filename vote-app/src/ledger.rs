@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
@@ -51,6 +51,9 @@ const PER_MINUTE: &str = "SELECT
 
 const PER_INSTANCE: &str =
     "SELECT instance, count(*) FROM votes GROUP BY instance ORDER BY instance";
+
+/// A pooled connection idle for longer than this is checked before it is used.
+const CHECK_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// The ledger's connection pool, and whether its schema is in place yet.
 #[derive(Debug, Clone)]
@@ -112,6 +115,19 @@ impl Ledger {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
+            // sqlx pings every connection it hands out: one more round trip per batch of
+            // votes. Under load a connection comes back to the pool and leaves again within
+            // the same millisecond, so only one left idle for a while (PostgreSQL may have
+            // restarted meanwhile) is checked; one that fails the check is replaced.
+            .test_before_acquire(false)
+            .before_acquire(|connection, metadata| {
+                Box::pin(async move {
+                    if metadata.idle_for < CHECK_WHEN_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    connection.ping().await.map(|()| true)
+                })
+            })
             .connect_lazy_with(options);
         Ok(Self { pool, migrated: Arc::new(AtomicBool::new(false)) })
     }

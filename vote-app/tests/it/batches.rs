@@ -162,3 +162,21 @@ async fn counters_that_lost_a_batch_are_rebuilt_from_the_ledger_at_the_next_vote
     assert_eq!(counted(&app).await, (2, 1));
     assert_eq!(ledger_counts(&database).await, (2, 1));
 }
+
+/// PostgreSQL closed every connection of the app's pool while they were idle (a restart, a
+/// failover): the next vote still succeeds, on a new connection, because a connection left
+/// idle for a while is checked before a batch uses it.
+#[tokio::test]
+async fn a_vote_after_postgresql_dropped_the_idle_connections_succeeds() {
+    let (app, database, _) = app_with_ledger().await;
+    assert_eq!(app.vote("Cats").await, 303);
+    let mut admin = PgConnection::connect(&database).await.unwrap();
+    let others = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let (dropped,): (i64,) = sqlx::query_as(others).fetch_one(&mut admin).await.unwrap();
+    assert!(dropped > 0, "the app had connections to drop");
+    // Longer than a connection may stay idle before it is checked.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.vote("Cats").await, 303);
+    assert_eq!(ledger_counts(&database).await, (2, 0));
+}
