@@ -37,13 +37,14 @@ vote_app_binary() {
 # For a process started under `valgrind --tool=callgrind --instr-atstart=no
 # --callgrind-out-file=$work/callgrind.%p` as PID: warms it up with 3 s of wrk on URL, counts
 # its instructions during DURATION of wrk at CONNECTIONS, stops it, and prints
-# "label requests instructions-per-request".
-callgrind_per_request() { # pid, url, label
+# "label requests instructions-per-request". Arguments after the label go to wrk (`-s vote.lua`).
+callgrind_per_request() { # pid, url, label, wrk arguments...
     local pid=$1 url=$2 label=$3 requests
+    shift 3
     wait_for "$url"
-    wrk -t1 -c"$CONNECTIONS" -d3s "$url" >/dev/null
+    wrk -t1 -c"$CONNECTIONS" -d3s "$@" "$url" >/dev/null
     callgrind_control --instr=on "$pid" >/dev/null 2>&1
-    requests=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" | awk '/requests in/ { print $1 }')
+    requests=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$@" "$url" | awk '/requests in/ { print $1 }')
     callgrind_control --instr=off "$pid" >/dev/null 2>&1
     callgrind_control --dump "$pid" >/dev/null 2>&1
     kill "$pid"

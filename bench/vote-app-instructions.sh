@@ -5,6 +5,9 @@
 #
 #   bench/vote-app-instructions.sh       # needs: cargo, wrk, curl, valgrind
 #   BINARY=/path/to/vote-app bench/vote-app-instructions.sh   # a given build instead
+#   CONNECTIONS=8 bench/vote-app-instructions.sh pages
+#       # instead: per `GET /` and per vote (`POST /` vote=Cats), counts in a local Redis
+#       # (needs redis-server too), at warn and at info
 #
 # The app runs alone under valgrind's callgrind (its threads serialised by valgrind), in-memory
 # store, log lines to a file, while wrk sends it requests; counting is switched on only after a
@@ -12,6 +15,8 @@
 # kernel's work (system calls, context switches) is not counted: bench/vote-app.sh log sees it.
 set -euo pipefail
 
+PART=${1:-log}
+[ "$PART" = log ] || [ "$PART" = pages ] || { echo "usage: $0 [log|pages]" >&2; exit 2; }
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-16}
 APP_PORT=${APP_PORT:-18090}
@@ -24,18 +29,34 @@ done
 . "$(dirname "$0")/lib.sh"
 vote_app_binary
 
-# Prints "level requests instructions-per-request" for the app at RUST_LOG=level.
-measure() { # level
-    local url="http://127.0.0.1:$APP_PORT/health"
+# Prints "label requests instructions-per-request" for the app at RUST_LOG=level on path, with
+# the wrk arguments given.
+measure() { # label, level, path, wrk arguments...
+    local label=$1 level=$2 url="http://127.0.0.1:$APP_PORT$3"
+    shift 3
     rm -f "$work"/callgrind.*
-    env PORT="$APP_PORT" LOG_FORMAT=json RUST_LOG="$1" valgrind --tool=callgrind \
-        --instr-atstart=no --callgrind-out-file="$work/callgrind.%p" "$app_binary" \
-        >"$work/$1.out" 2>&1 &
-    callgrind_per_request "$!" "$url" "$1"
+    env PORT="$APP_PORT" LOG_FORMAT=json RUST_LOG="$level" ${REDIS_URL:+REDIS_URL="$REDIS_URL"} \
+        valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.%p" \
+        "$app_binary" >"$work/${label//\//-}.out" 2>&1 &
+    callgrind_per_request "$!" "$url" "$label" "$@"
 }
 
-info=$(measure info)
-warn=$(measure warn)
-printf '%-12s %9s %12s\n' level requests instructions/request
+printf '%-12s %9s %12s\n' run requests instructions/request
+if [ "$PART" = pages ]; then
+    command -v redis-server >/dev/null || { echo "missing redis-server (apt-get install -y redis-server)" >&2; exit 1; }
+    redis_port=$((APP_PORT + 1))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" &
+    pids+=($!)
+    REDIS_URL="redis://127.0.0.1:$redis_port"
+    printf 'wrk.method = "POST"\nwrk.body = "vote=Cats"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' >"$work/vote.lua"
+    for level in warn info; do
+        measure "GET/$level" "$level" /
+        measure "vote/$level" "$level" / -s "$work/vote.lua"
+    done
+    exit
+fi
+
+info=$(measure info info /health)
+warn=$(measure warn warn /health)
 printf '%s\n' "$info" "$warn"
 echo "log line cost on GET /health: $(python3 -c "print(f'{(${info##* } / ${warn##* } - 1) * 100:.1f} %')") more instructions at info than at warn"
