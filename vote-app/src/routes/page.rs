@@ -54,9 +54,9 @@ async fn show(
     Extension(lang): Extension<Lang>,
     Query(outcome): Query<Outcome>,
 ) -> Response {
-    let tally = state.votes.tally().await.map_err(AppError::from);
-    let (tally, status) = match &tally {
-        Ok(tally) => (Some(TallyText::new(tally, lang)), StatusCode::OK),
+    let counts = state.votes.tally().await.map_err(AppError::from);
+    let (tally, status) = match &counts {
+        Ok(counts) => (Some(TallyText::new(counts, lang)), StatusCode::OK),
         Err(error) => {
             error.log();
             (None, error.status())
