@@ -4,7 +4,8 @@
 //! was written goes into the next one, appended to the ledger in one statement (one fsync for
 //! all), then added to the counters in one step; each vote is acknowledged once both hold it.
 //! When PostgreSQL fails, a batch's votes get a 503 and none is counted. When Redis fails after
-//! the ledger took them, they are taken back out of the ledger and get a 503 too; only if that
+//! the ledger took them (twice: a command whose answer was lost may have run, so the batch is
+//! tried once more), they are taken back out of the ledger and get a 503 too; only if that
 //! fails as well do they stay, and the counters take them before the next batch.
 //!
 //! Reads of the counts are shared the same way (see [`reads`]): the pages waiting when a read

@@ -118,9 +118,21 @@ impl Recorder {
         Err(error)
     }
 
+    /// Adds `batch` to the counters, and tries once more when that fails for want of an
+    /// answer: the command may have run all the same (its answer timed out under load, or the
+    /// connection dropped after sending it). Adding a batch is idempotent, so the second try
+    /// either adds it or finds it there; only a second failure refuses the batch's votes, which
+    /// would otherwise be refused while counted.
+    async fn count(&mut self, batch: &Batch) -> Result<(), BackendError> {
+        match self.count_once(batch).await {
+            Err(BackendError::Unavailable { .. }) => self.count_once(batch).await,
+            counted => counted,
+        }
+    }
+
     /// Adds `batch` to the counters, rebuilding them from the ledger first if they are gone or
     /// lost a batch of this writer.
-    async fn count(&mut self, batch: &Batch) -> Result<(), BackendError> {
+    async fn count_once(&mut self, batch: &Batch) -> Result<(), BackendError> {
         let last_held = if self.ledger.is_some() { self.last_counted } else { 0 };
         match self.store.add(batch, last_held).await {
             Err(BackendError::Lost) => {

@@ -121,3 +121,51 @@ async fn pages_waiting_together_share_one_read_and_none_sees_counts_older_than_i
     let reads = store.reads.load(std::sync::atomic::Ordering::SeqCst) - reads_before;
     assert!(reads <= 4, "201 page loads took {reads} reads");
 }
+
+/// The memory store, losing the answer to its first add after making it: what a Redis command
+/// that ran but whose answer timed out looks like.
+#[derive(Debug, Default)]
+struct LosesFirstAnswer {
+    store: MemoryStore,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl VoteStore for LosesFirstAnswer {
+    async fn add(&self, batch: &crate::store::Batch, last: u64) -> Result<(), BackendError> {
+        self.store.add(batch, last).await?;
+        if self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(BackendError::unavailable("redis", "response timed out"))
+        }
+    }
+    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
+        self.store.counts(choices).await
+    }
+    async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
+        self.store.rebuild(snapshot, force).await
+    }
+    async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
+        self.store.reset(choices).await
+    }
+    async fn watch(&self, changed: Arc<tokio::sync::Notify>) {
+        self.store.watch(changed).await;
+    }
+    async fn ping(&self) -> Result<(), BackendError> {
+        self.store.ping().await
+    }
+    fn backend(&self) -> &'static str {
+        "loses-first-answer"
+    }
+}
+
+#[tokio::test]
+async fn a_vote_whose_count_ran_but_lost_its_answer_is_acknowledged_and_counted_once() {
+    let store = Arc::new(LosesFirstAnswer::default());
+    let choices = Choices::new("Cats", "Dogs").unwrap();
+    let votes = Votes::new(store, None, choices, "test".to_owned());
+    let cats = votes.choices().parse("Cats").unwrap().clone();
+    votes.cast(&cats).await.expect("the vote is counted, so it is acknowledged");
+    assert_eq!(counts(&votes.tally().await.unwrap()), [("Cats", 1, 100), ("Dogs", 0, 0)]);
+}
