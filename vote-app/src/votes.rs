@@ -6,7 +6,10 @@
 //! When PostgreSQL fails, a batch's votes get a 503 and none is counted. When Redis fails after
 //! the ledger took them (twice: a command whose answer was lost may have run, so the batch is
 //! tried once more), they are taken back out of the ledger and get a 503 too; only if that
-//! fails as well do they stay, and the counters take them before the next batch.
+//! fails as well do they stay, and the counters take them before the next batch. The counters
+//! may hold a refused batch all the same (a rebuild read the ledger while it was there, or the
+//! add ran twice unanswered): the next batch finds them holding a batch of this instance it
+//! never saw counted, and rebuilds them from the ledger, which no longer has it.
 //!
 //! Reads of the counts are shared the same way (see [`reads`]): the pages waiting when a read
 //! starts all get its answer, and none gets counts older than its request.

@@ -39,14 +39,14 @@ impl MemoryStore {
 
 #[async_trait]
 impl VoteStore for MemoryStore {
-    async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError> {
+    async fn add(&self, batch: &Batch, last_held: Option<u64>) -> Result<(), BackendError> {
         self.with_state(|State { counters, batches }| {
             let counters = counters.as_mut().ok_or(BackendError::Lost)?;
             let held = batches.entry(batch.writer.to_string()).or_default();
             if *held >= batch.number {
                 return Ok(());
             }
-            if *held < last_held {
+            if last_held.is_some_and(|last_held| *held != last_held) {
                 return Err(BackendError::Lost);
             }
             *held = batch.number;

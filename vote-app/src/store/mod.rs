@@ -21,8 +21,9 @@ pub type Counts = Vec<(Choice, u64)>;
 /// Votes to add to the counters in one step, and which batch they are: each writer (one
 /// vote-app process) numbers its batches 1, 2, 3…, and the counters remember the last one they
 /// hold from each writer. So a batch that a rebuild from the ledger already counted is not
-/// counted again, and a writer can tell that the counters lost batches it added (a failover to a
-/// replica that had not received them): they hold an older one than it last added.
+/// counted again, and a writer can tell that the counters are wrong: they hold an older batch
+/// than it last added when they lost some (a failover to a replica that had not received them),
+/// a newer one when they counted a batch it then refused (see [`VoteStore::add`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     /// The writer: the instance's name and a number of its own, unique to the process.
@@ -75,9 +76,11 @@ impl BackendError {
 #[async_trait]
 pub trait VoteStore: Send + Sync + std::fmt::Debug {
     /// Adds a batch of votes unless the counters already hold it (a rebuild counted it). Fails
-    /// with [`BackendError::Lost`] when the counters are gone, or hold an older batch of this
-    /// writer than `last_held`, the last one it added (0: do not check).
-    async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError>;
+    /// with [`BackendError::Lost`] when the counters are gone, or when they hold another batch
+    /// of this writer than `last_held`, the last one it added (`None`: do not check). An older
+    /// one means they lost batches; a newer one, that they hold a batch the writer took back
+    /// out of the ledger. Either way only a rebuild from the ledger makes them right again.
+    async fn add(&self, batch: &Batch, last_held: Option<u64>) -> Result<(), BackendError>;
 
     /// The current counts, or [`BackendError::Lost`] when the counters are gone.
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError>;

@@ -27,15 +27,16 @@ use super::{BackendError, Batch, Counts, Snapshot, VoteStore};
 use crate::choice::{Choice, Choices};
 use crate::secret::Secret;
 
-/// Adds a batch (ARGV: writer, number, the writer's last batch the counters must still hold,
-/// the channel announcing changes, then choice and votes pairs) unless the counters hold it
-/// already; returns nil when the counters are gone or lost a batch of this writer. A channel is
-/// not a key, so a cluster lets a script publish to it (and sends the message to every node).
+/// Adds a batch (ARGV: writer, number, the writer's last batch the counters must hold or an
+/// empty string, the channel announcing changes, then choice and votes pairs) unless the
+/// counters hold it already; returns nil when the counters are gone or hold another batch of
+/// this writer than the one they must. A channel is not a key, so a cluster lets a script
+/// publish to it (and sends the message to every node).
 const ADD: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or 0)
 if held >= tonumber(ARGV[2]) then return 0 end
-if held < tonumber(ARGV[3]) then return false end
+if ARGV[3] ~= '' and held ~= tonumber(ARGV[3]) then return false end
 for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[4], ARGV[1])
@@ -235,9 +236,10 @@ fn unavailable(error: redis::RedisError) -> BackendError {
 
 #[async_trait]
 impl VoteStore for RedisStore {
-    async fn add(&self, batch: &Batch, last_held: u64) -> Result<(), BackendError> {
+    async fn add(&self, batch: &Batch, last_held: Option<u64>) -> Result<(), BackendError> {
         let mut connection = self.redis.connection().await?;
         let mut invocation = self.add.key(&self.key);
+        let last_held = last_held.map(|number| number.to_string()).unwrap_or_default();
         invocation.key(&self.batches_key).arg(&*batch.writer).arg(batch.number).arg(last_held);
         invocation.arg(&self.channel);
         for (choice, votes) in &batch.counts {

@@ -42,9 +42,11 @@ pub(super) struct Recorder {
     writer: Arc<str>,
     /// The number of the last batch written.
     last: u64,
-    /// The number of the last batch the counters took: if they hold an older one of this
-    /// writer, they lost it (a failover to a replica behind its master) and are rebuilt from the
-    /// ledger. Only kept with a ledger: without one, nothing could rebuild them.
+    /// The number of the last batch the counters took. If they hold an older one of this
+    /// writer, they lost it (a failover to a replica behind its master); if a newer one, they
+    /// counted a batch that was then refused and taken back out of the ledger (a rebuild read it
+    /// there first, or an add ran but lost its answer). Either way they are rebuilt from the
+    /// ledger. Only checked with a ledger: without one, nothing could rebuild them.
     last_counted: u64,
     /// A batch the ledger holds but the counters could not take: they take it before anything
     /// else, so they never miss a vote the ledger has.
@@ -91,7 +93,9 @@ impl Recorder {
 
     /// Writes one batch: the ledger first (so a restore from it can count the batch), then the
     /// counters, which skip a batch a restore already counted. When the counters fail, the batch
-    /// is taken back out of the ledger, so its votes' 503 means "not counted".
+    /// is taken back out of the ledger, so its votes' 503 means "not counted"; should the
+    /// counters hold it all the same, the next batch finds them ahead of [`Self::last_counted`]
+    /// and rebuilds them from the ledger.
     async fn record(&mut self, ballots: &[Ballot]) -> Result<(), BackendError> {
         if let Some(batch) = self.not_counted.take()
             && let Err(error) = self.count(&batch).await
@@ -131,14 +135,14 @@ impl Recorder {
     }
 
     /// Adds `batch` to the counters, rebuilding them from the ledger first if they are gone or
-    /// lost a batch of this writer.
+    /// hold another batch of this writer than the last it counted.
     async fn count_once(&mut self, batch: &Batch) -> Result<(), BackendError> {
-        let last_held = if self.ledger.is_some() { self.last_counted } else { 0 };
+        let last_held = self.ledger.is_some().then_some(self.last_counted);
         match self.store.add(batch, last_held).await {
             Err(BackendError::Lost) => {
                 restore(self.store.as_ref(), self.ledger.as_ref(), &self.choices).await?;
                 // Rebuilt: what the ledger says this writer added is now what the counters hold.
-                self.store.add(batch, 0).await?;
+                self.store.add(batch, None).await?;
             }
             added => added?,
         }

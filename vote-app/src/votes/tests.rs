@@ -71,7 +71,7 @@ struct SlowReads {
 
 #[async_trait::async_trait]
 impl VoteStore for SlowReads {
-    async fn add(&self, batch: &crate::store::Batch, last: u64) -> Result<(), BackendError> {
+    async fn add(&self, batch: &crate::store::Batch, last: Option<u64>) -> Result<(), BackendError> {
         self.store.add(batch, last).await
     }
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
@@ -132,7 +132,7 @@ struct LosesFirstAnswer {
 
 #[async_trait::async_trait]
 impl VoteStore for LosesFirstAnswer {
-    async fn add(&self, batch: &crate::store::Batch, last: u64) -> Result<(), BackendError> {
+    async fn add(&self, batch: &crate::store::Batch, last: Option<u64>) -> Result<(), BackendError> {
         self.store.add(batch, last).await?;
         if self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
             Ok(())

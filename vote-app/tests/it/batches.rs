@@ -141,6 +141,38 @@ async fn votes_refused_while_redis_is_down_are_not_in_the_ledger_nor_in_the_rest
     assert_eq!(counted(&app).await, (1, 0), "restored from the ledger: the acknowledged vote only");
 }
 
+/// A batch refused while Redis was away, yet counted: a rebuild read the ledger before the batch
+/// was taken back out of it (or the batch's add ran and only its answer was lost). The counters
+/// then hold a batch of this instance that the ledger lacks; its next batch sees that and
+/// rebuilds them from the ledger, so the refused vote is not counted.
+#[tokio::test]
+async fn counters_holding_a_refused_batch_are_rebuilt_from_the_ledger_at_the_next_vote() {
+    let mut redis = OwnRedis::start(free_port(), None);
+    let database = fresh_database().await;
+    let redis_url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let app = spawn_app(&[("DATABASE_URL", database.as_str()), ("REDIS_URL", &redis_url)]).await;
+    app.wait_until_ready(Duration::from_secs(20)).await;
+    assert_eq!(app.vote("Cats").await, 303);
+    redis.stop();
+    assert_eq!(app.vote("Dogs").await, 503, "refused: batch 2 leaves the ledger");
+    let _redis = OwnRedis::start(redis.port, None);
+    app.wait_until_ready(Duration::from_secs(20)).await;
+    assert_eq!(counted(&app).await, (1, 0), "restored from the ledger: batch 1 only");
+
+    // What the counters hold had that rebuild read the ledger while it still had batch 2.
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let held: Vec<(String, u64)> = redis.hgetall("{votes}:batches").await.unwrap();
+    let [(writer, 1)] = held.as_slice() else { panic!("one writer, batch 1: {held:?}") };
+    let _: () = redis.hincr("votes", "Dogs", 1).await.unwrap();
+    let _: () = redis.hset("{votes}:batches", writer, 2).await.unwrap();
+    assert_eq!(counted(&app).await, (1, 1));
+
+    assert_eq!(app.vote("Cats").await, 303);
+    assert_eq!(counted(&app).await, (2, 0), "the refused vote is not counted");
+    assert_eq!(ledger_counts(&database).await, (2, 0));
+}
+
 /// A failover to a replica that had not received the last batch: the counters hold an older
 /// batch of this instance than it last added. Its next batch sees that and rebuilds them from
 /// the ledger, so the lost vote comes back.
