@@ -1,4 +1,6 @@
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use super::*;
 use crate::store::MemoryStore;
@@ -62,21 +64,37 @@ async fn concurrent_votes_are_all_counted() {
     assert_eq!(counts(&votes.tally().await.unwrap()), [("Cats", 400, 80), ("Dogs", 100, 20)]);
 }
 
-/// The memory store, slowed down and counting its reads, as a Redis under load would be.
+/// The memory store behaving as Redis does under load or in trouble, as each test asks.
 #[derive(Debug, Default)]
-struct SlowReads {
+struct Troubled {
     store: MemoryStore,
-    reads: std::sync::atomic::AtomicUsize,
+    /// Reads take 50 ms, as with a Redis under load.
+    slow_reads: bool,
+    reads: AtomicUsize,
+    /// The first add is made but its answer lost, as when a command's answer times out.
+    loses_first_answer: bool,
+    added: AtomicBool,
 }
 
 #[async_trait::async_trait]
-impl VoteStore for SlowReads {
-    async fn add(&self, batch: &crate::store::Batch, last: Option<u64>) -> Result<(), BackendError> {
-        self.store.add(batch, last).await
+impl VoteStore for Troubled {
+    async fn add(
+        &self,
+        batch: &crate::store::Batch,
+        last: Option<u64>,
+    ) -> Result<(), BackendError> {
+        self.store.add(batch, last).await?;
+        let first = !self.added.swap(true, SeqCst);
+        if first && self.loses_first_answer {
+            return Err(BackendError::unavailable("redis", "response timed out"));
+        }
+        Ok(())
     }
     async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.reads.fetch_add(1, SeqCst);
+        if self.slow_reads {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         self.store.counts(choices).await
     }
     async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
@@ -92,18 +110,18 @@ impl VoteStore for SlowReads {
         self.store.ping().await
     }
     fn backend(&self) -> &'static str {
-        "slow"
+        "troubled"
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pages_waiting_together_share_one_read_and_none_sees_counts_older_than_its_request() {
-    let store = Arc::new(SlowReads::default());
+    let store = Arc::new(Troubled { slow_reads: true, ..Troubled::default() });
     let choices = Choices::new("Cats", "Dogs").unwrap();
     let votes = Votes::new(store.clone(), None, choices, "test".to_owned());
     let cats = votes.choices().parse("Cats").unwrap().clone();
     votes.cast(&cats).await.unwrap();
-    let reads_before = store.reads.load(std::sync::atomic::Ordering::SeqCst);
+    let reads_before = store.reads.load(SeqCst);
 
     let pages: Vec<_> = (0..200)
         .map(|_| {
@@ -118,51 +136,13 @@ async fn pages_waiting_together_share_one_read_and_none_sees_counts_older_than_i
         assert!(page.await.unwrap().unwrap().total >= 1);
     }
     assert_eq!(after_the_vote.total, 2, "read-your-writes");
-    let reads = store.reads.load(std::sync::atomic::Ordering::SeqCst) - reads_before;
+    let reads = store.reads.load(SeqCst) - reads_before;
     assert!(reads <= 4, "201 page loads took {reads} reads");
-}
-
-/// The memory store, losing the answer to its first add after making it: what a Redis command
-/// that ran but whose answer timed out looks like.
-#[derive(Debug, Default)]
-struct LosesFirstAnswer {
-    store: MemoryStore,
-    lost: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl VoteStore for LosesFirstAnswer {
-    async fn add(&self, batch: &crate::store::Batch, last: Option<u64>) -> Result<(), BackendError> {
-        self.store.add(batch, last).await?;
-        if self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            Ok(())
-        } else {
-            Err(BackendError::unavailable("redis", "response timed out"))
-        }
-    }
-    async fn counts(&self, choices: &Choices) -> Result<Counts, BackendError> {
-        self.store.counts(choices).await
-    }
-    async fn rebuild(&self, snapshot: &Snapshot, force: bool) -> Result<bool, BackendError> {
-        self.store.rebuild(snapshot, force).await
-    }
-    async fn reset(&self, choices: &Choices) -> Result<(), BackendError> {
-        self.store.reset(choices).await
-    }
-    async fn watch(&self, changed: Arc<tokio::sync::Notify>) {
-        self.store.watch(changed).await;
-    }
-    async fn ping(&self) -> Result<(), BackendError> {
-        self.store.ping().await
-    }
-    fn backend(&self) -> &'static str {
-        "loses-first-answer"
-    }
 }
 
 #[tokio::test]
 async fn a_vote_whose_count_ran_but_lost_its_answer_is_acknowledged_and_counted_once() {
-    let store = Arc::new(LosesFirstAnswer::default());
+    let store = Arc::new(Troubled { loses_first_answer: true, ..Troubled::default() });
     let choices = Choices::new("Cats", "Dogs").unwrap();
     let votes = Votes::new(store, None, choices, "test".to_owned());
     let cats = votes.choices().parse("Cats").unwrap().clone();
