@@ -25,6 +25,16 @@ async fn app_with_ledger() -> (TestApp, String, String) {
     (app, database, key)
 }
 
+/// An app with the ledger and a Redis of its own, to stop and start again; ready.
+async fn app_with_ledger_and_own_redis() -> (TestApp, OwnRedis, String, String) {
+    let redis = OwnRedis::start(free_port(), None);
+    let database = fresh_database().await;
+    let redis_url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let app = spawn_app(&[("DATABASE_URL", database.as_str()), ("REDIS_URL", &redis_url)]).await;
+    app.wait_until_ready(Duration::from_secs(20)).await;
+    (app, redis, database, redis_url)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_votes_share_batches_and_each_is_once_in_the_ledger_and_the_counters() {
     let (app, database, _) = app_with_ledger().await;
@@ -123,11 +133,7 @@ async fn wiping_redis_under_64_voters_fails_no_vote_and_loses_or_doubles_none() 
 /// votes that were acknowledged.
 #[tokio::test]
 async fn votes_refused_while_redis_is_down_are_not_in_the_ledger_nor_in_the_restored_counts() {
-    let mut redis = OwnRedis::start(free_port(), None);
-    let database = fresh_database().await;
-    let redis_url = format!("redis://127.0.0.1:{}/0", redis.port);
-    let app = spawn_app(&[("DATABASE_URL", database.as_str()), ("REDIS_URL", &redis_url)]).await;
-    app.wait_until_ready(Duration::from_secs(20)).await;
+    let (app, mut redis, database, _) = app_with_ledger_and_own_redis().await;
     assert_eq!(app.vote("Cats").await, 303);
 
     redis.stop();
@@ -147,11 +153,7 @@ async fn votes_refused_while_redis_is_down_are_not_in_the_ledger_nor_in_the_rest
 /// rebuilds them from the ledger, so the refused vote is not counted.
 #[tokio::test]
 async fn counters_holding_a_refused_batch_are_rebuilt_from_the_ledger_at_the_next_vote() {
-    let mut redis = OwnRedis::start(free_port(), None);
-    let database = fresh_database().await;
-    let redis_url = format!("redis://127.0.0.1:{}/0", redis.port);
-    let app = spawn_app(&[("DATABASE_URL", database.as_str()), ("REDIS_URL", &redis_url)]).await;
-    app.wait_until_ready(Duration::from_secs(20)).await;
+    let (app, mut redis, database, redis_url) = app_with_ledger_and_own_redis().await;
     assert_eq!(app.vote("Cats").await, 303);
     redis.stop();
     assert_eq!(app.vote("Dogs").await, 503, "refused: batch 2 leaves the ledger");
