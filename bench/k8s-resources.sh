@@ -11,6 +11,10 @@
 # peak CPU, and whether it hit its memory limit. Everything shares this machine's cores: the
 # CPU figures are for this machine only.
 set -euo pipefail
+
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "" "$@"
 cd "$(dirname "$0")/.."
 readonly duration=${DURATION:-10s}
 app_image=${VOTE_IT_APP_IMAGE:-vote-app:test}

@@ -10,6 +10,10 @@
 #   VOTES=100 bench/live.sh
 set -euo pipefail
 
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "" "$@"
+
 VOTES=${VOTES:-50}
 
 for tool in cargo redis-server wrk curl python3; do

@@ -14,6 +14,10 @@
 # few percent, where requests/s on a shared 2-core machine vary by 10-20 % between rounds.
 set -euo pipefail
 
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "" "$@"
+
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-16}
 EVEN_PORT=${EVEN_PORT:-18081}

@@ -21,6 +21,10 @@
 #   machine only; the comparison is what matters.
 set -euo pipefail
 
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "" "$@"
+
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}

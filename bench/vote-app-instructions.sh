@@ -15,8 +15,11 @@
 # kernel's work (system calls, context switches) is not counted: bench/vote-app.sh log sees it.
 set -euo pipefail
 
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "log pages" "$@"
+
 PART=${1:-log}
-[ "$PART" = log ] || [ "$PART" = pages ] || { echo "usage: $0 [log|pages]" >&2; exit 2; }
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-16}
 APP_PORT=${APP_PORT:-18090}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Throughput and latency of the vote-app (release build) at 64 connections, without and with the
 # PostgreSQL ledger, next to what Redis itself does at the same concurrency (redis-benchmark GET
-# and INCR), and what the per-request log line costs (`GET /health` at info and at warn): `GET /` (the page, read from Redis) and `POST /` with `vote=Cats`, the form the
-# original app's load tests post. Prints requests/s and p50/p99, then the ratios the README
-# quotes, how long the app takes to be ready and the most memory it held under load, then checks
-# that every vote wrk saw acknowledged is counted (and, with the ledger, that the ledger and the
-# counters agree).
+# and INCR), and what the per-request log line costs (`GET /health` at info and at warn): `GET /`
+# (the page, read from Redis) and `POST /` with `vote=Cats`, the form the original app's load
+# tests post. Prints requests/s and p50/p99, then the ratios the README quotes, how long the app
+# takes to be ready and the most memory it held under load, then checks that every vote wrk saw
+# acknowledged is counted (and, with the ledger, that the ledger and the counters agree).
 #
 #   bench/vote-app.sh                    # needs: cargo, redis-server, PostgreSQL, wrk, curl
 #   DURATION=30s CONNECTIONS=128 bench/vote-app.sh
@@ -18,8 +18,11 @@
 # production (to a file here).
 set -euo pipefail
 
+# shellcheck source=bench/arguments.sh
+. "$(dirname "$0")/arguments.sh"
+check_arguments "all log" "$@"
+
 PART=${1:-all}
-[ "$PART" = all ] || [ "$PART" = log ] || { echo "usage: $0 [all|log]" >&2; exit 2; }
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
