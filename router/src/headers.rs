@@ -52,10 +52,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         return;
     }
     // Names listed in `Connection` are hop-by-hop too. `keep-alive`, by far the usual one, is
-    // removed by the loop below anyway, so no name is built (and allocated) for it.
+    // removed by the loop below anyway, so no name is built (and allocated) for it, and a value
+    // that is only `keep-alive` is not even split.
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
+        .filter(|value| !value.as_bytes().eq_ignore_ascii_case(b"keep-alive"))
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(str::trim)

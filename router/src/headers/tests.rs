@@ -19,8 +19,9 @@ fn names(headers: &HeaderMap) -> Vec<&str> {
 
 #[test]
 fn strip_hop_by_hop_removes_connection_headers_and_the_names_they_list() {
-    let cases: [(Pairs<'_>, &[&str]); 7] = [
+    let cases: [(Pairs<'_>, &[&str]); 8] = [
         (&[("accept", "*/*"), ("connection", "keep-alive"), ("keep-alive", "t=5")], &["accept"]),
+        (&[("connection", "KEEP-ALIVE"), ("accept", "*/*")], &["accept"]),
         (
             &[("connection", "Keep-Alive, X-Private"), ("keep-alive", "t=5"), ("x-private", "1")],
             &[],
